@@ -1,0 +1,9 @@
+//! # mapping
+//!
+//! (crate guide being written)
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod idempotency;
+pub mod retry;
