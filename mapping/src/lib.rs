@@ -7,3 +7,4 @@
 
 pub mod idempotency;
 pub mod retry;
+pub mod transform;
