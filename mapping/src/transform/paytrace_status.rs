@@ -360,6 +360,25 @@ pub fn paytrace_transaction_kind(transaction_type: &str) -> Result<TransactionKi
         })
 }
 
+/// The kind of an export row, given the status its `status_code` mapped to.
+///
+/// PayTrace keeps one row per authorization and never exports a separate capture row: an
+/// `AUTHORIZATION` row that is pending settlement (`Y`) or settled (`GB<n>`) has been
+/// captured, and its money flows like a sale's, so it is a [`TransactionKind::Capture`].
+/// Every other row keeps the kind of its `transaction_type`.
+///
+/// # Errors
+/// As [`paytrace_transaction_kind`].
+pub fn paytrace_export_kind(
+    transaction_type: &str,
+    status: PaymentStatus,
+) -> Result<TransactionKind> {
+    Ok(match paytrace_transaction_kind(transaction_type)? {
+        TransactionKind::Authorization if status.is_charged() => TransactionKind::Capture,
+        kind => kind,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,5 +545,25 @@ mod tests {
         }
         assert!(paytrace_transaction_kind("").is_err());
         assert!(paytrace_transaction_kind("LEVEL3").is_err());
+    }
+
+    #[test]
+    fn export_kind_of_captured_authorizations() {
+        let cases = [
+            ("AUTHORIZATION", Authorized, K::Authorization),
+            ("AUTHORIZATION", Approved, K::Capture),
+            ("AUTHORIZATION", Settled, K::Capture),
+            ("AUTHORIZATION", Voided, K::Authorization),
+            ("SALE", Settled, K::Sale),
+            ("REFUND", Approved, K::Refund),
+        ];
+        for (text, status, kind) in cases {
+            assert_eq!(
+                paytrace_export_kind(text, status).unwrap(),
+                kind,
+                "{text} {status}"
+            );
+        }
+        assert!(paytrace_export_kind("", Approved).is_err());
     }
 }
