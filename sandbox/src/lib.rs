@@ -19,9 +19,12 @@
 //!   ([`FaultAction::DropResponse`](fault::FaultAction::DropResponse)) really is lost: the
 //!   handler commits its state change, then the socket is closed without a status line.
 //! * [`paytrace`]: the PayTrace v1 JSON API emulator ([`paytrace::PayTraceSandbox`]).
-//!
-//! Salesforce and Dynamics 365 emulators are to be added as sibling modules reusing
-//! [`fault`] and [`server`].
+//! * [`dynamics`]: the Dynamics 365 emulator — Finance & Operations, Business Central and the
+//!   Entra ID token endpoint ([`dynamics::DynamicsSandbox`]).
+//! * [`salesforce`]: the Salesforce OAuth, REST, composite and event-bus emulator
+//!   ([`salesforce::SalesforceSandbox`]).
+//! * [`clock`]: [`SandboxClock`](clock::SandboxClock), the movable "now" every emulator
+//!   reads, so tests can expire tokens, sessions and retention windows without sleeping.
 //!
 //! # Quick start
 //!
@@ -83,6 +86,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod clock;
+pub mod dynamics;
 pub mod fault;
 pub mod paytrace;
+pub mod salesforce;
 pub mod server;

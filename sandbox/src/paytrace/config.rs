@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use super::clock::SandboxClock;
+use crate::clock::SandboxClock;
 
 /// Default API username accepted by `/oauth/token`.
 pub const DEFAULT_USERNAME: &str = "sandbox_user";

@@ -11,7 +11,6 @@ use axum::extract::Request;
 use chrono::TimeDelta;
 use serde_json::Map;
 
-use super::clock::SandboxClock;
 use super::config::PayTraceConfig;
 use super::dispatch::{self, Integrator, Op};
 use super::handlers::recurrence;
@@ -21,6 +20,7 @@ use super::model::{
 use super::reply::Reply;
 use super::store::Store;
 use super::validate::{CardInput, card_number_ok};
+use crate::clock::SandboxClock;
 use crate::fault::{FaultController, FaultPlan};
 use crate::server::{ServerBuilder, ServerHandle};
 

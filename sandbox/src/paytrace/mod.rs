@@ -38,7 +38,6 @@
 //! Pacific is the plausible merchant-local default).
 
 mod auth;
-pub mod clock;
 pub mod codes;
 pub mod config;
 mod dispatch;
@@ -53,7 +52,7 @@ mod router;
 mod store;
 mod validate;
 
-pub use clock::SandboxClock;
+pub use crate::clock::SandboxClock;
 pub use config::{
     AutoVoidRule, DEFAULT_INTEGRATOR_ID, DEFAULT_PASSWORD, DEFAULT_USERNAME, DeclineRule,
     PayTraceConfig,

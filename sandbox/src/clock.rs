@@ -12,9 +12,9 @@ struct ClockState {
 
 /// A shareable clock: the real UTC time plus an offset, or a frozen instant.
 ///
-/// Cloning shares the clock, so a test can keep a clone and move time while the emulator
-/// runs: token expiry, the duplicate-transaction window, `created`/`settled` timestamps and
-/// export date ranges all read this clock.
+/// Cloning shares the clock, so a test can keep a clone and move time while an emulator
+/// runs: token and session expiry, PayTrace's duplicate-transaction window and export
+/// timestamps, Salesforce's event retention, Dynamics' token lifetimes all read this clock.
 #[derive(Clone, Debug, Default)]
 pub struct SandboxClock {
     state: Arc<Mutex<ClockState>>,
