@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::bulk::BulkConfig;
+use super::cometd::StreamingConfig;
 use super::schema::{ObjectMeta, standard_objects};
 use crate::clock::SandboxClock;
 
@@ -257,6 +259,10 @@ pub struct SalesforceConfig {
     pub query_locator_ttl: Duration,
     /// The emulator's "now".
     pub clock: SandboxClock,
+    /// Bulk API 2.0 jobs: processing pace, upload limit, result paging.
+    pub bulk: BulkConfig,
+    /// The Streaming API (CometD) endpoint: long-poll timeout, client expiry, cookies.
+    pub streaming: StreamingConfig,
 }
 
 impl Default for SalesforceConfig {
@@ -284,6 +290,8 @@ impl Default for SalesforceConfig {
             event_retention: Duration::from_secs(72 * 60 * 60),
             query_locator_ttl: Duration::from_secs(2 * 24 * 60 * 60),
             clock: SandboxClock::system(),
+            bulk: BulkConfig::default(),
+            streaming: StreamingConfig::default(),
         }
     }
 }
@@ -293,6 +301,20 @@ impl SalesforceConfig {
     #[must_use]
     pub fn clock(mut self, clock: SandboxClock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Bulk API 2.0 settings.
+    #[must_use]
+    pub fn bulk(mut self, bulk: BulkConfig) -> Self {
+        self.bulk = bulk;
+        self
+    }
+
+    /// Streaming API (CometD) settings.
+    #[must_use]
+    pub fn streaming(mut self, streaming: StreamingConfig) -> Self {
+        self.streaming = streaming;
         self
     }
 

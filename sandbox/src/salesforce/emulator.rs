@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::Router;
 use serde_json::{Map, Value};
 
+use super::bulk::{BulkJobInfo, Jobs};
+use super::cometd::Streaming;
 use super::config::SalesforceConfig;
 use super::errors::SfError;
 use super::events::{BusEvent, EventBus};
@@ -71,6 +73,8 @@ pub struct SalesforceEmulator {
     faults: SalesforceFaults,
     bus: EventBus,
     clock: SandboxClock,
+    bulk: Jobs,
+    streaming: Streaming,
 }
 
 impl fmt::Debug for SalesforceEmulator {
@@ -107,7 +111,54 @@ impl SalesforceEmulator {
             faults: SalesforceFaults::default(),
             bus,
             clock,
+            bulk: Jobs::default(),
+            streaming: Streaming::default(),
         }
+    }
+
+    /// The Bulk API 2.0 jobs.
+    pub(crate) fn bulk_store(&self) -> &Jobs {
+        &self.bulk
+    }
+
+    /// The CometD clients.
+    pub(crate) fn streaming(&self) -> &Streaming {
+        &self.streaming
+    }
+
+    /// A Bulk API 2.0 job (ingest or query), by id.
+    #[must_use]
+    pub fn bulk_job(&self, id: &str) -> Option<BulkJobInfo> {
+        self.bulk.lock().jobs.get(id).map(|j| j.snapshot())
+    }
+
+    /// Every Bulk API 2.0 job still kept, oldest first.
+    #[must_use]
+    pub fn bulk_jobs(&self) -> Vec<BulkJobInfo> {
+        self.bulk
+            .lock()
+            .jobs
+            .values()
+            .map(|j| j.snapshot())
+            .collect()
+    }
+
+    /// CometD clients currently known (handshaken, not expired or disconnected).
+    #[must_use]
+    pub fn streaming_clients(&self) -> usize {
+        let now = self.clock.now();
+        let timeout = self.lock().config.streaming.client_timeout;
+        self.streaming
+            .lock()
+            .values()
+            .filter(|c| !c.expired(now, timeout))
+            .count()
+    }
+
+    /// Forget every CometD client now: their next request gets `403::Unknown client` (as after
+    /// a server-side timeout), and held connects return.
+    pub fn forget_streaming_clients(&self) {
+        self.streaming.forget_all();
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -498,6 +549,13 @@ impl SalesforceSandbox {
     pub fn rest_url(&self) -> String {
         let v = self.emulator.config().max_api_version;
         format!("{}/services/data/v{v}.0", self.base_url())
+    }
+
+    /// `{base_url}/cometd/67.0`: the Streaming API endpoint (the newest served version).
+    #[must_use]
+    pub fn cometd_url(&self) -> String {
+        let v = self.emulator.config().max_api_version;
+        format!("{}/cometd/{v}.0", self.base_url())
     }
 
     /// `{base_url}/services/oauth2/token`.

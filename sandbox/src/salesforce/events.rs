@@ -91,14 +91,16 @@ impl BusEvent {
     }
 
     /// The CometD message as delivered to a subscriber of `channel`:
-    /// `{"data":{"schema","payload","event":{"replayId"}},"channel"}`. Platform events also
-    /// carry `EventUuid` in `event` (placement UNCONFIRMED in the reference).
+    /// `{"data":{"schema","payload","event":{"replayId","createdDate"}},"channel"}`. Platform
+    /// events also carry `EventUuid` in `event` (placement UNCONFIRMED in the reference);
+    /// `createdDate` is the publish time in UTC with milliseconds.
     #[must_use]
     pub fn to_cometd(&self, channel: &str) -> Value {
+        let created = self.created.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
         let event = if self.is_change_event() {
-            json!({"replayId": self.replay_id})
+            json!({"replayId": self.replay_id, "createdDate": created})
         } else {
-            json!({"replayId": self.replay_id, "EventUuid": self.event_uuid})
+            json!({"replayId": self.replay_id, "EventUuid": self.event_uuid, "createdDate": created})
         };
         json!({
             "data": {"schema": self.schema, "payload": self.payload, "event": event},

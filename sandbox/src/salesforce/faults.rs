@@ -49,6 +49,24 @@ impl SalesforceFault {
     }
 }
 
+/// A one-shot failure of Bulk API 2.0 processing or of the Streaming API (CometD), armed
+/// with [`SalesforceFaults::arm`]: each armed use fires once, on the next occasion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AsyncFault {
+    /// The next Bulk API 2.0 job to start processing (ingest or query) ends `Failed`, with an
+    /// `errorMessage` and its rows unprocessed.
+    BulkJobFailed,
+    /// The next ingest row fails with `UNABLE_TO_LOCK_ROW` (one row per armed use).
+    BulkRowLock,
+    /// The next `/meta/connect` answers `503::Server is too busy` with retry advice.
+    CometdTooBusy,
+    /// The next `/meta/connect` answers `403::Unknown client` (advice: handshake) and forgets
+    /// the client.
+    CometdUnknownClient,
+}
+
 /// A deterministic Salesforce fault.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -154,6 +172,8 @@ struct Inner {
     plan: SalesforceFaultPlan,
     rng: StdRng,
     counts: BTreeMap<SalesforceFault, u64>,
+    armed: BTreeMap<AsyncFault, u32>,
+    async_counts: BTreeMap<AsyncFault, u64>,
 }
 
 fn rng_for(seed: Option<u64>) -> StdRng {
@@ -181,6 +201,8 @@ impl SalesforceFaults {
                 rng: rng_for(plan.seed),
                 plan,
                 counts: BTreeMap::new(),
+                armed: BTreeMap::new(),
+                async_counts: BTreeMap::new(),
             })),
         }
     }
@@ -198,9 +220,46 @@ impl SalesforceFaults {
         g.plan = plan;
     }
 
-    /// Remove every Salesforce fault.
+    /// Remove every Salesforce fault (armed [`AsyncFault`]s included).
     pub fn clear(&self) {
         self.set(SalesforceFaultPlan::default());
+        self.lock().armed.clear();
+    }
+
+    /// Arm `fault` for its next `n` occasions (added to what is already armed).
+    pub fn arm(&self, fault: AsyncFault, n: u32) {
+        let mut g = self.lock();
+        let e = g.armed.entry(fault).or_insert(0);
+        *e = e.saturating_add(n);
+    }
+
+    /// Uses of `fault` still armed.
+    #[must_use]
+    pub fn armed(&self, fault: AsyncFault) -> u32 {
+        self.lock().armed.get(&fault).copied().unwrap_or(0)
+    }
+
+    /// How many times an armed `fault` fired.
+    #[must_use]
+    pub fn async_count(&self, fault: AsyncFault) -> u64 {
+        self.lock().async_counts.get(&fault).copied().unwrap_or(0)
+    }
+
+    /// Use one armed `fault`, if any (counted).
+    pub(crate) fn take(&self, fault: AsyncFault) -> bool {
+        let mut g = self.lock();
+        let inner = &mut *g;
+        match inner.armed.get_mut(&fault) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                if *n == 0 {
+                    inner.armed.remove(&fault);
+                }
+                *inner.async_counts.entry(fault).or_insert(0) += 1;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The current plan, with remaining rule uses.
@@ -317,5 +376,16 @@ mod tests {
         assert!(da.iter().any(Option::is_some) && da.iter().any(Option::is_none));
         let json = serde_json::to_string(&a.plan()).unwrap();
         assert!(json.contains("concurrent_request_limit"));
+
+        a.arm(AsyncFault::CometdTooBusy, 2);
+        assert_eq!(a.armed(AsyncFault::CometdTooBusy), 2);
+        assert!(a.take(AsyncFault::CometdTooBusy));
+        assert!(a.take(AsyncFault::CometdTooBusy));
+        assert!(!a.take(AsyncFault::CometdTooBusy));
+        assert!(!a.take(AsyncFault::BulkJobFailed));
+        assert_eq!(a.async_count(AsyncFault::CometdTooBusy), 2);
+        a.arm(AsyncFault::BulkRowLock, 1);
+        a.clear();
+        assert_eq!(a.armed(AsyncFault::BulkRowLock), 0);
     }
 }

@@ -55,7 +55,18 @@
 //! # Events
 //!
 //! Published platform events and, for CDC-enabled objects, a change event per write go to
-//! the [`EventBus`] with replay ids per channel — the base of a later CometD endpoint.
+//! the [`EventBus`] with replay ids per channel. The Streaming API serves them over CometD
+//! at `/cometd/NN.0` (handshake, subscribe with the replay extension, long-polling connect,
+//! `403::Unknown client`, `401::Authentication invalid`, `503::Server is too busy`; see
+//! [`StreamingConfig`] and the `cometd` module docs).
+//!
+//! # Bulk API 2.0
+//!
+//! `/services/data/vNN.0/jobs/ingest` and `/jobs/query`: the job state machines, CSV uploads
+//! streamed into the job, asynchronous processing through the same record store (change
+//! events included), result CSVs streamed out, query results paged by `Sforce-Locator`
+//! (see [`BulkConfig`] and the `bulk` module docs). Bulk- and CometD-specific failures are
+//! armed with [`SalesforceFaults::arm`] ([`AsyncFault`]).
 //!
 //! # Example
 //!
@@ -125,6 +136,8 @@
 //! # }
 //! ```
 
+pub mod bulk;
+pub mod cometd;
 mod composite;
 mod config;
 mod describe;
@@ -149,6 +162,8 @@ mod store;
 mod util;
 
 pub use crate::clock::SandboxClock;
+pub use bulk::{BulkConfig, BulkJobInfo, BulkJobKind, BulkJobState};
+pub use cometd::{BROWSER_COOKIE, StreamingConfig};
 pub use config::{
     ConnectedApp, DEFAULT_API_VERSION, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ORG_ID,
     DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME, LOGIN_AUDIENCE, SalesforceConfig,
@@ -161,7 +176,7 @@ pub use errors::{
 };
 pub use events::{BusEvent, CHANGE_EVENTS_CHANNEL, EventBus, REPLAY_ALL, REPLAY_NEW};
 pub use faults::{
-    SalesforceFault, SalesforceFaultPlan, SalesforceFaultRate, SalesforceFaultRule,
+    AsyncFault, SalesforceFault, SalesforceFaultPlan, SalesforceFaultRate, SalesforceFaultRule,
     SalesforceFaults,
 };
 pub use oauth::JWT_BEARER_GRANT;

@@ -17,6 +17,7 @@ use super::ids;
 use super::limits::limit_info;
 use super::reply::Reply;
 use super::rest::{Call, CallBody, Exec, dispatch, parse_version};
+use super::sessions::Actor;
 use super::state::{State, change_origin};
 use super::util::{parse_query, percent_decode};
 
@@ -96,6 +97,55 @@ impl SalesforceEmulator {
         reply
     }
 
+    /// The checks every `/services/data/vNN.0/…` request passes before it is served: API
+    /// version, session, Salesforce faults, daily allocation. On refusal, the reply to send
+    /// (with `Sforce-Limit-Info`).
+    pub(crate) fn gate(
+        &self,
+        st: &mut State,
+        version: u32,
+        segs: &[&str],
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+    ) -> Result<Actor, Reply> {
+        let now = st.now();
+        let max = st.config.daily_api_limit;
+        if version < st.config.min_api_version || version > st.config.max_api_version {
+            return Err(Reply::from(SfError::not_found()));
+        }
+        let auth = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok());
+        let actor = match st.sessions.authenticate(auth, now, &st.config.session) {
+            Ok(a) => a,
+            Err(e) => {
+                let used = st.usage.used(now);
+                return Err(with_limit(Reply::from(e), used, max));
+            }
+        };
+        if let Some(fault) = self.faults().decide(method.as_str(), uri.path()) {
+            let record = segs.iter().rev().find_map(|s| ids::normalize(s));
+            let used = st.usage.used(now);
+            return Err(with_limit(
+                Reply::from(fault.error(record.as_deref())),
+                used,
+                max,
+            ));
+        }
+        if !st.usage.try_take(now, max) {
+            let used = st.usage.used(now);
+            return Err(with_limit(Reply::from(SfError::total_limit()), used, max));
+        }
+        Ok(actor)
+    }
+
+    /// The `Sforce-Limit-Info` value now.
+    pub(crate) fn limit_info(st: &mut State) -> String {
+        let now = st.now();
+        limit_info(st.usage.used(now), st.config.daily_api_limit)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn rest(
         &self,
@@ -109,28 +159,10 @@ impl SalesforceEmulator {
     ) -> Reply {
         let now = st.now();
         let max = st.config.daily_api_limit;
-        if version < st.config.min_api_version || version > st.config.max_api_version {
-            return Reply::from(SfError::not_found());
-        }
-        let auth = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok());
-        let actor = match st.sessions.authenticate(auth, now, &st.config.session) {
+        let actor = match self.gate(st, version, segs, method, uri, headers) {
             Ok(a) => a,
-            Err(e) => {
-                let used = st.usage.used(now);
-                return with_limit(Reply::from(e), used, max);
-            }
+            Err(reply) => return reply,
         };
-        if let Some(fault) = self.faults().decide(method.as_str(), uri.path()) {
-            let record = segs.iter().rev().find_map(|s| ids::normalize(s));
-            let used = st.usage.used(now);
-            return with_limit(Reply::from(fault.error(record.as_deref())), used, max);
-        }
-        if !st.usage.try_take(now, max) {
-            let used = st.usage.used(now);
-            return with_limit(Reply::from(SfError::total_limit()), used, max);
-        }
         let headers: BTreeMap<String, String> = headers
             .iter()
             .filter_map(|(k, v)| {
@@ -165,7 +197,30 @@ impl SalesforceEmulator {
     }
 }
 
+/// Requests served outside the synchronous pipeline: Bulk API 2.0 jobs (streamed uploads and
+/// results, asynchronous processing) and the CometD endpoint (long polls).
+enum Special {
+    Bulk,
+    Cometd,
+}
+
+fn special(path: &str) -> Option<Special> {
+    let mut segs = path.split('/').filter(|s| !s.is_empty());
+    match (segs.next(), segs.next(), segs.next(), segs.next()) {
+        (Some("cometd"), _, _, _) => Some(Special::Cometd),
+        (Some("services"), Some("data"), Some(v), Some("jobs")) if parse_version(v).is_some() => {
+            Some(Special::Bulk)
+        }
+        _ => None,
+    }
+}
+
 async fn entry(AxumState(emu): AxumState<SalesforceEmulator>, req: Request) -> Response {
+    match special(req.uri().path()) {
+        Some(Special::Bulk) => return super::bulk::serve(emu, req).await,
+        Some(Special::Cometd) => return super::cometd::serve(emu, req).await,
+        None => {}
+    }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return Reply::from(SfError::new(
@@ -187,6 +242,17 @@ pub(crate) fn router(emu: SalesforceEmulator) -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn special_routes() {
+        assert!(matches!(special("/cometd/60.0"), Some(Special::Cometd)));
+        assert!(matches!(
+            special("/services/data/v60.0/jobs/ingest/750x/batches"),
+            Some(Special::Bulk)
+        ));
+        assert!(special("/services/data/v60.0/sobjects").is_none());
+        assert!(special("/services/data/jobs/ingest").is_none());
+    }
 
     #[test]
     fn labels() {
