@@ -19,6 +19,7 @@ use std::time::Duration;
 use mapping::retry::{Delivery, ErrorKind, RetryClassify, StopReason};
 use serde::{Deserialize, Serialize};
 
+use crate::bulk::{IngestedJob, JobState};
 use crate::limits::LimitInfo;
 use crate::sobjects::SaveResult;
 
@@ -311,6 +312,97 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A Bulk API 2.0 job ended without completing: `Failed` (Salesforce's `errorMessage` says
+    /// why, such as a column the object does not have) or `Aborted`.
+    #[error("Bulk API job {job_id} ended {state}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    BulkJob {
+        /// The job.
+        job_id: String,
+        /// Its final state.
+        state: JobState,
+        /// The job's `errorMessage`.
+        message: Option<String>,
+    },
+
+    /// A Bulk API 2.0 job had not reached a final state when polling gave up (the
+    /// [`PollOptions`](crate::bulk::PollOptions) timeout). The job goes on: wait for it again
+    /// later.
+    #[error("Bulk API job {job_id} was still {state} after {waited:?}")]
+    PollTimeout {
+        /// The job.
+        job_id: String,
+        /// Its state at the last poll.
+        state: JobState,
+        /// How long polling went on.
+        waited: Duration,
+    },
+
+    /// A record could not be written as Bulk API CSV (not a JSON object, a list value, a row
+    /// larger than the upload limit by itself). Nothing of it was sent.
+    #[error("record {row} cannot be written as Bulk API CSV: {reason}")]
+    CsvEncode {
+        /// The record's position in the input, from 0.
+        row: u64,
+        /// Why.
+        reason: String,
+        /// The serializer's error, if it failed.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// A CSV file from Salesforce (job results, query results) could not be read, or a row
+    /// does not decode as the type asked for.
+    #[error("could not read row {row} of the {what} CSV")]
+    CsvDecode {
+        /// Which file (`"successfulResults"`, `"query results"`).
+        what: &'static str,
+        /// The row, from 1 after the header.
+        row: u64,
+        /// The CSV reader's error.
+        #[source]
+        source: csv::Error,
+    },
+
+    /// A Bulk API ingest that splits its input into several jobs stopped part-way. The jobs in
+    /// `jobs` were uploaded and closed (Salesforce processes them); the input records from
+    /// `rows_submitted` on were not submitted (the one at `rows_submitted` is the one that
+    /// failed, when `source` is a [`CsvEncode`](Self::CsvEncode)).
+    #[error("Bulk API ingest stopped after {rows_submitted} records in {} jobs", jobs.len())]
+    BulkIncomplete {
+        /// The jobs submitted, in input order.
+        jobs: Vec<IngestedJob>,
+        /// How many input records those jobs hold.
+        rows_submitted: u64,
+        /// What stopped the ingest.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// The Streaming API (CometD) refused a message: `error` is the Bayeux error
+    /// (`403::Unknown client`, `401::Authentication invalid`, `400::…invalid replayId…`), and
+    /// `reason` Salesforce's `ext.sfdc.failureReason` when it gave one.
+    #[error("Streaming API refused {channel}: {error}{}", reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    Bayeux {
+        /// The meta channel (`/meta/handshake`, `/meta/subscribe`, `/meta/connect`).
+        channel: String,
+        /// The Bayeux `error`.
+        error: String,
+        /// `ext.sfdc.failureReason`.
+        reason: Option<String>,
+        /// The server's `advice.reconnect` (`retry`, `handshake`, `none`).
+        reconnect: Option<String>,
+    },
+
+    /// A [`ReplayStore`](crate::streaming::ReplayStore) could not be read or written.
+    #[error("replay store: {what}")]
+    ReplayStore {
+        /// What failed (`"append to /var/lib/app/replay.log"`).
+        what: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A call that is not safe to repeat (a create, a composite request with a `POST`, an
     /// event publish) may have reached Salesforce and its answer was lost (a timeout, a
     /// dropped connection, a 5xx). It was **not** resent: look the record up (by an external
@@ -396,6 +488,38 @@ pub(crate) fn api_kind(status: u16, errors: &[ErrorDetail]) -> ErrorKind {
     status_kind(status)
 }
 
+/// The kind of a Bayeux error (reference §4.2): `401::` means the session is gone (refresh
+/// and handshake again), `403::Unknown client` / `402::` that the server forgot the client (a
+/// new handshake fixes it), `503::` that the server is too busy (back off).
+fn bayeux_kind(error: &str, reason: Option<&str>, reconnect: Option<&str>) -> ErrorKind {
+    let code = |text: &str| {
+        text.split("::")
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
+    let codes = [Some(code(error)), reason.map(code)];
+    let has = |c: &str| codes.iter().flatten().any(|x| x == c);
+    if has("401") {
+        ErrorKind::AuthExpired
+    } else if has("503") {
+        ErrorKind::Throttled
+    } else if error.contains("Unknown client") || has("402") {
+        ErrorKind::Transient
+    } else if has("403") {
+        ErrorKind::Unauthorized
+    } else if has("404") {
+        ErrorKind::NotFound
+    } else if has("400") {
+        ErrorKind::Validation
+    } else if matches!(reconnect, Some("retry" | "handshake")) {
+        ErrorKind::Transient
+    } else {
+        ErrorKind::Other
+    }
+}
+
 /// The kind of an error status when the body names no code we know.
 fn status_kind(status: u16) -> ErrorKind {
     match status {
@@ -466,7 +590,8 @@ impl Error {
         match self {
             Error::Token { source }
             | Error::OutcomeUnknown { source, .. }
-            | Error::Incomplete { source, .. } => source.innermost(),
+            | Error::Incomplete { source, .. }
+            | Error::BulkIncomplete { source, .. } => source.innermost(),
             other => other,
         }
     }
@@ -495,6 +620,13 @@ impl Error {
     /// | `DUPLICATE_VALUE`, `DUPLICATES_DETECTED`, `ENTITY_IS_LOCKED`, 300, 409, 412 | `Conflict` |
     /// | validation codes, other 400s | `Validation` |
     /// | token endpoint refusal | `Unauthorized` (`rate_limit_exceeded`: `Throttled`) |
+    /// | Bulk job `Failed` / `Aborted` | `Validation` / `Conflict` |
+    /// | Bulk job still running when polling gave up | `Timeout` |
+    /// | a record that cannot be CSV / a CSV that cannot be read | `Validation` / `Decode` |
+    /// | Bayeux `401::…` (also as `ext.sfdc.failureReason`) | `AuthExpired` |
+    /// | Bayeux `403::Unknown client`, `402::…` | `Transient` (handshake again) |
+    /// | Bayeux `503::Server is too busy` | `Throttled` |
+    /// | Bayeux `403::…` otherwise, `404::…`, `400::…` | `Unauthorized`, `NotFound`, `Validation` |
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::InvalidRequest { .. } | Error::Mapping { .. } => ErrorKind::Validation,
@@ -520,7 +652,24 @@ impl Error {
             Error::UnexpectedResponse { response, .. } => status_kind(response.status),
             Error::Decode { .. } => ErrorKind::Decode,
             Error::OutcomeUnknown { .. } => ErrorKind::OutcomeUnknown,
-            Error::Incomplete { source, .. } => source.kind(),
+            Error::Incomplete { source, .. } | Error::BulkIncomplete { source, .. } => {
+                source.kind()
+            }
+            Error::BulkJob { state, .. } => match state {
+                JobState::Failed => ErrorKind::Validation,
+                JobState::Aborted => ErrorKind::Conflict,
+                _ => ErrorKind::Other,
+            },
+            Error::PollTimeout { .. } => ErrorKind::Timeout,
+            Error::CsvEncode { .. } => ErrorKind::Validation,
+            Error::CsvDecode { .. } => ErrorKind::Decode,
+            Error::Bayeux {
+                error,
+                reason,
+                reconnect,
+                ..
+            } => bayeux_kind(error, reason.as_deref(), reconnect.as_deref()),
+            Error::ReplayStore { .. } => ErrorKind::Other,
         }
     }
 
@@ -531,14 +680,22 @@ impl Error {
             | Error::Config { .. }
             | Error::Mapping { .. }
             | Error::Token { .. }
-            | Error::OAuth { .. } => Delivery::NotSent,
+            | Error::OAuth { .. }
+            | Error::CsvEncode { .. }
+            | Error::Bayeux { .. }
+            | Error::ReplayStore { .. } => Delivery::NotSent,
             Error::Transport { delivery, .. } | Error::Timeout { delivery, .. } => *delivery,
             Error::Api { response, .. }
             | Error::MultipleMatches { response, .. }
             | Error::UnexpectedResponse { response, .. }
             | Error::Decode { response, .. } => status_delivery(response.status),
-            Error::OutcomeUnknown { .. } => Delivery::MaybeSent,
-            Error::Incomplete { source, .. } => source.delivery(),
+            Error::OutcomeUnknown { .. }
+            | Error::BulkJob { .. }
+            | Error::PollTimeout { .. }
+            | Error::CsvDecode { .. } => Delivery::MaybeSent,
+            Error::Incomplete { source, .. } | Error::BulkIncomplete { source, .. } => {
+                source.delivery()
+            }
         }
     }
 
@@ -634,7 +791,14 @@ impl Error {
             | Error::Mapping { .. }
             | Error::Token { .. }
             | Error::OutcomeUnknown { .. }
-            | Error::Incomplete { .. } => 0,
+            | Error::Incomplete { .. }
+            | Error::BulkIncomplete { .. }
+            | Error::BulkJob { .. }
+            | Error::PollTimeout { .. }
+            | Error::CsvEncode { .. }
+            | Error::CsvDecode { .. }
+            | Error::Bayeux { .. }
+            | Error::ReplayStore { .. } => 0,
         }
     }
 
@@ -642,7 +806,8 @@ impl Error {
         match self {
             Error::Token { source }
             | Error::OutcomeUnknown { source, .. }
-            | Error::Incomplete { source, .. } => source.set_attempts(n),
+            | Error::Incomplete { source, .. }
+            | Error::BulkIncomplete { source, .. } => source.set_attempts(n),
             Error::Transport { attempts, .. }
             | Error::Timeout { attempts, .. }
             | Error::Api { attempts, .. }
@@ -650,7 +815,15 @@ impl Error {
             | Error::MultipleMatches { attempts, .. }
             | Error::UnexpectedResponse { attempts, .. }
             | Error::Decode { attempts, .. } => *attempts = n,
-            Error::InvalidRequest { .. } | Error::Config { .. } | Error::Mapping { .. } => {}
+            Error::InvalidRequest { .. }
+            | Error::Config { .. }
+            | Error::Mapping { .. }
+            | Error::BulkJob { .. }
+            | Error::PollTimeout { .. }
+            | Error::CsvEncode { .. }
+            | Error::CsvDecode { .. }
+            | Error::Bayeux { .. }
+            | Error::ReplayStore { .. } => {}
         }
     }
 }
@@ -903,6 +1076,59 @@ mod tests {
         assert_eq!(e.errors().len(), 1);
         assert_eq!(e.attempts(), 1);
         assert!(std::error::Error::source(&e).is_some());
+    }
+
+    #[test]
+    fn bayeux_errors_table() {
+        use ErrorKind::*;
+        let cases: &[(&str, Option<&str>, Option<&str>, ErrorKind)] = &[
+            (
+                "401::Authentication invalid",
+                None,
+                Some("none"),
+                AuthExpired,
+            ),
+            (
+                "403::Handshake denied",
+                Some("401::Authentication invalid"),
+                Some("none"),
+                AuthExpired,
+            ),
+            ("403::Unknown client", None, Some("handshake"), Transient),
+            ("402::session_unknown", None, Some("handshake"), Transient),
+            (
+                "503::Server is too busy. Please try your request again later.",
+                None,
+                Some("retry"),
+                Throttled,
+            ),
+            (
+                "403::Handshake denied",
+                Some("503::Server is too busy. Please try your request again later."),
+                None,
+                Throttled,
+            ),
+            ("403::Handshake denied", None, Some("none"), Unauthorized),
+            (
+                "400::The replayId {42} you provided was invalid.",
+                None,
+                None,
+                Validation,
+            ),
+            ("404::Unknown channel", None, None, NotFound),
+            ("something new", None, Some("retry"), Transient),
+            ("something new", None, Some("none"), Other),
+        ];
+        for (error, reason, reconnect, kind) in cases {
+            let e = Error::Bayeux {
+                channel: "/meta/connect".into(),
+                error: (*error).into(),
+                reason: reason.map(str::to_owned),
+                reconnect: reconnect.map(str::to_owned),
+            };
+            assert_eq!(e.kind(), *kind, "{error} {reason:?} {reconnect:?}");
+            assert_eq!(e.delivery(), Delivery::NotSent);
+        }
     }
 
     #[test]

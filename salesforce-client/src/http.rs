@@ -4,11 +4,12 @@
 //! span per operation, reads `Sforce-Limit-Info`, and turns Salesforce's error bodies into
 //! [`Error`].
 
-use std::sync::PoisonError;
+use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::SystemTime;
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, SystemTime};
 
-use mapping::retry::{Delivery, ErrorKind, Idempotency, parse_retry_after};
+use mapping::retry::{CachedToken, Delivery, ErrorKind, Idempotency, parse_retry_after};
 use mapping::transform::error::safe_excerpt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
@@ -20,6 +21,7 @@ use serde::de::DeserializeOwned;
 use tracing::{Instrument, Span};
 use url::Url;
 
+use crate::auth::Session;
 use crate::client::Client;
 use crate::error::{Error, ErrorDetail, OAuthErrorCode, ResponseMeta, Result};
 use crate::limits::LimitInfo;
@@ -124,7 +126,24 @@ macro_rules! op {
 }
 pub(crate) use op;
 
-/// A request to send: method, target, query, extra headers, JSON body, and whether it may be
+/// A request body produced while it is sent (a Bulk API CSV upload), so it is never whole in
+/// memory. Each attempt asks for a fresh [`reqwest::Body`]; the producer refuses once an earlier
+/// attempt has taken any of its bytes, since those cannot be produced again.
+#[derive(Clone)]
+pub(crate) struct StreamBody {
+    pub(crate) content_type: &'static str,
+    pub(crate) make: Arc<dyn Fn() -> Result<reqwest::Body> + Send + Sync>,
+}
+
+impl fmt::Debug for StreamBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamBody")
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request to send: method, target, query, extra headers, body, and whether it may be
 /// resent.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
@@ -133,6 +152,10 @@ pub(crate) struct Call {
     query: Vec<(&'static str, String)>,
     headers: HeaderMap,
     body: Option<Vec<u8>>,
+    content_type: &'static str,
+    stream_body: Option<StreamBody>,
+    timeout: Option<Duration>,
+    stream_response: bool,
     idempotency: Idempotency,
     also_ok: &'static [u16],
     sobject: Option<String>,
@@ -152,6 +175,10 @@ impl Call {
             query: Vec::new(),
             headers: HeaderMap::new(),
             body: None,
+            content_type: "application/json",
+            stream_body: None,
+            timeout: None,
+            stream_response: false,
             idempotency,
             also_ok: &[],
             sobject: None,
@@ -180,6 +207,33 @@ impl Call {
         Ok(self)
     }
 
+    /// A body that is not JSON (a CSV file), with its content type.
+    pub(crate) fn body(mut self, bytes: Vec<u8>, content_type: &'static str) -> Self {
+        self.body = Some(bytes);
+        self.content_type = content_type;
+        self
+    }
+
+    /// A body produced while it is sent.
+    pub(crate) fn stream_body(mut self, body: StreamBody) -> Self {
+        self.stream_body = Some(body);
+        self
+    }
+
+    /// A timeout for this call instead of the client's (a long poll).
+    pub(crate) fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Leaves a successful answer's body unread, in [`Reply::response`], for the caller to
+    /// stream. Retries cover the request up to the answer's status line; a failure while the
+    /// body is read is the caller's.
+    pub(crate) fn stream_response(mut self) -> Self {
+        self.stream_response = true;
+        self
+    }
+
     pub(crate) fn idempotency(mut self, idempotency: Idempotency) -> Self {
         self.idempotency = idempotency;
         self
@@ -199,11 +253,17 @@ impl Call {
     }
 }
 
-/// A successful answer (or one of the call's `also_ok` statuses), body read.
+/// A successful answer (or one of the call's `also_ok` statuses), body read (or, for a
+/// [`stream_response`](Call::stream_response) call, left in `response`).
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) meta: ResponseMeta,
+    pub(crate) headers: HeaderMap,
     pub(crate) body: Vec<u8>,
+    pub(crate) response: Option<reqwest::Response>,
+    /// The session the request was sent with, for an answer that rejects it inside a `200`
+    /// (the Streaming API's `401::Authentication invalid`).
+    pub(crate) session: CachedToken<Arc<Session>>,
     pub(crate) attempts: u32,
 }
 
@@ -303,11 +363,19 @@ impl Client {
             .headers(call.headers.clone());
         if let Some(body) = &call.body {
             request = request
-                .header(CONTENT_TYPE, "application/json")
+                .header(CONTENT_TYPE, call.content_type)
                 .body(body.clone());
+        } else if let Some(body) = &call.stream_body {
+            request = request
+                .header(CONTENT_TYPE, body.content_type)
+                .body((body.make)()?);
+        }
+        if let Some(timeout) = call.timeout {
+            request = request.timeout(timeout);
         }
         let response = request.send().await.map_err(Error::transport)?;
         let meta = response_meta(response.status().as_u16(), response.headers());
+        let headers = response.headers().clone();
         span.record("http.response.status_code", meta.status);
         if let Some(id) = &meta.request_id {
             span.record("salesforce.request_id", id.as_str());
@@ -319,11 +387,24 @@ impl Client {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = Some(info.clone());
         }
+        if call.stream_response && (200..300).contains(&meta.status) {
+            return Ok(Reply {
+                meta,
+                headers,
+                body: Vec::new(),
+                response: Some(response),
+                session,
+                attempts: 1,
+            });
+        }
         let body = response.bytes().await.map_err(Error::transport)?;
         if (200..300).contains(&meta.status) || call.also_ok.contains(&meta.status) {
             return Ok(Reply {
                 meta,
+                headers,
                 body: body.into(),
+                response: None,
+                session,
                 attempts: 1,
             });
         }

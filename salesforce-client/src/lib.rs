@@ -5,7 +5,9 @@
 //! collections, Platform Event publishing and the org's limits, with retries classified the
 //! way Salesforce really signals failure (a `403 REQUEST_LIMIT_EXCEEDED` is not always the
 //! same thing), a single-flight session refresh, and conversions to Tributary's canonical
-//! model. Bulk API 2.0 and Streaming come in later modules (`bulk`, `streaming`).
+//! model; Bulk API 2.0 ingest and query jobs streamed in constant memory ([`bulk`]); and
+//! Streaming API subscriptions (CometD) to platform events and Change Data Capture with
+//! durable replay ([`streaming`]).
 //!
 //! Records are generic: any `serde` type, a `serde_json::Value`, or the [`SObject`] map.
 //!
@@ -88,6 +90,57 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Quick start: Bulk API 2.0
+//!
+//! Any stream of `serde` records, written as CSV while it uploads, split into jobs of at most
+//! 100 MB; the result files come back as typed streams joined to the records
+//! (see [`bulk`]):
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use salesforce_client::bulk::{IngestJobSpec, Operation};
+//!
+//! #[derive(serde::Serialize, serde::Deserialize)]
+//! struct Payment {
+//!     #[serde(rename = "PaymentID__c")]
+//!     id: String,
+//!     #[serde(rename = "Amount__c")]
+//!     amount: f64,
+//! }
+//!
+//! # async fn run(client: salesforce_client::Client, payments: Vec<Payment>) -> salesforce_client::Result<()> {
+//! let spec = IngestJobSpec::new("Payment__c", Operation::Upsert).external_id_field("PaymentID__c");
+//! let report = client.bulk().ingest(spec).run(futures::stream::iter(payments)).await?;
+//! let failed: Vec<_> = report.failed_results::<Payment>().try_collect().await?;
+//!
+//! let ids: Vec<serde_json::Value> =
+//!     client.bulk().query("SELECT Id FROM Payment__c").stream().try_collect().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Quick start: Streaming API
+//!
+//! A subscription is a stream of events; each is acked once processed, and the
+//! [`ReplayStore`](streaming::ReplayStore) makes a restart resume after the last one (see
+//! [`streaming`]):
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use salesforce_client::streaming::{ChangeEvent, FileReplayStore, channel};
+//!
+//! # async fn run(client: salesforce_client::Client) -> salesforce_client::Result<()> {
+//! let mut changes = client
+//!     .streaming()
+//!     .subscribe(channel::change_events_of("Account"))
+//!     .replay_store(FileReplayStore::open("replay.log").await?)
+//!     .events::<ChangeEvent>();
+//! while let Some(change) = changes.try_next().await? {
+//!     println!("{:?} {:?}", change.payload.header.change_type, change.payload.header.record_ids);
+//!     change.ack().await?;
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! ## Retries
 //!
 //! Every call goes through one send path that applies `mapping`'s retry policy: capped
@@ -124,6 +177,8 @@
 //! | [`query`] | `client.query(soql)` / `query_all` / `query_resume` as streams; [`soql`](query::soql) literal escaping |
 //! | [`composite`] | composite, batch, graph, tree (`client.composite()`), collections (`client.collections()`) |
 //! | [`events`] | Platform Event publishing (`client.events()`) |
+//! | [`bulk`] | Bulk API 2.0 (`client.bulk()`): streaming [`ingest`](bulk::Bulk::ingest) split into jobs, typed result streams, [`query`](bulk::Bulk::query) paged by `Sforce-Locator`, job create/upload/close/abort/delete/list/wait |
+//! | [`streaming`] | Streaming API over CometD (`client.streaming()`): platform events, [`ChangeEvent`](streaming::ChangeEvent)s, replay with a [`ReplayStore`](streaming::ReplayStore), explicit [`Ack`](streaming::Ack)s |
 //! | [`limits`] | `Sforce-Limit-Info` ([`LimitInfo`](limits::LimitInfo)) and the `limits` resource |
 //! | [`versions`] | [`ApiVersion`], discovery |
 //! | [`raw`] | `client.raw()`: any other endpoint through the same send path |
@@ -141,6 +196,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod bulk;
 pub mod canonical;
 pub mod client;
 pub mod composite;
@@ -152,6 +208,7 @@ pub mod limits;
 pub mod query;
 pub mod raw;
 pub mod sobjects;
+pub mod streaming;
 pub mod versions;
 
 pub use client::{Client, ClientBuilder};
