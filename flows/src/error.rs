@@ -121,6 +121,40 @@ pub enum Error {
     /// A background task doing store I/O panicked or was cancelled.
     #[error("a store I/O task failed")]
     Task(#[source] tokio::task::JoinError),
+
+    /// A PayTrace call failed (after the client's retries).
+    #[error(transparent)]
+    PayTrace(Box<paytrace_client::Error>),
+
+    /// A Salesforce call failed (after the client's retries).
+    #[error(transparent)]
+    Salesforce(Box<salesforce_client::Error>),
+
+    /// A Dynamics 365 call failed (after the client's retries).
+    #[error(transparent)]
+    Dynamics(Box<dynamics365_client::Error>),
+
+    /// A record could not be mapped or read: a field-mapping spec, a transform or a
+    /// canonical-model rule refused it.
+    #[error("could not map {what}")]
+    Mapping {
+        /// What was mapped (`"Opportunity Amount"`, `"batch journal entry"`).
+        what: &'static str,
+        /// The refusal.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// The flows are misconfigured: a system's environment variables are incomplete, a
+    /// sandbox emulator could not start, an input file is unreadable.
+    #[error("configuration: {reason}")]
+    Config {
+        /// What is wrong.
+        reason: String,
+        /// The underlying error, if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 impl Error {
@@ -135,6 +169,9 @@ impl Error {
     /// | `InvalidState`, `CheckpointConflict` | `Conflict` |
     /// | `InvalidInput` | `Validation` |
     /// | `Poisoned`, `Task` | `Other` |
+    /// | `PayTrace`, `Salesforce`, `Dynamics` | the client error's own kind |
+    /// | `Mapping` | `Validation` |
+    /// | `Config` | `Configuration` |
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Io { source, .. } => match source.kind() {
@@ -152,12 +189,34 @@ impl Error {
             Error::InvalidState { .. } | Error::CheckpointConflict { .. } => ErrorKind::Conflict,
             Error::InvalidInput { .. } => ErrorKind::Validation,
             Error::Poisoned { .. } | Error::Task(_) => ErrorKind::Other,
+            Error::PayTrace(e) => e.kind(),
+            Error::Salesforce(e) => e.kind(),
+            Error::Dynamics(e) => e.kind(),
+            Error::Mapping { .. } => ErrorKind::Validation,
+            Error::Config { .. } => ErrorKind::Configuration,
         }
     }
 
     /// Whether trying again can succeed ([`ErrorKind::is_retryable`] of [`kind`](Self::kind)).
     pub fn is_retryable(&self) -> bool {
         self.kind().is_retryable()
+    }
+
+    pub(crate) fn mapping(
+        what: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Mapping {
+            what,
+            source: source.into(),
+        }
+    }
+
+    pub(crate) fn config(reason: impl Into<String>) -> Self {
+        Error::Config {
+            reason: reason.into(),
+            source: None,
+        }
     }
 
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
@@ -169,11 +228,38 @@ impl Error {
     }
 }
 
+impl From<paytrace_client::Error> for Error {
+    fn from(error: paytrace_client::Error) -> Self {
+        Error::PayTrace(Box::new(error))
+    }
+}
+
+impl From<salesforce_client::Error> for Error {
+    fn from(error: salesforce_client::Error) -> Self {
+        Error::Salesforce(Box::new(error))
+    }
+}
+
+impl From<dynamics365_client::Error> for Error {
+    fn from(error: dynamics365_client::Error) -> Self {
+        Error::Dynamics(Box::new(error))
+    }
+}
+
 /// Lets a `flows` error be the error of a [`replay`](crate::store::replay) closure, beside
 /// the clients' errors.
 impl RetryClassify for Error {
     fn kind(&self) -> ErrorKind {
         Error::kind(self)
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::PayTrace(e) => RetryClassify::retry_after(e.as_ref()),
+            Error::Salesforce(e) => RetryClassify::retry_after(e.as_ref()),
+            Error::Dynamics(e) => RetryClassify::retry_after(e.as_ref()),
+            _ => None,
+        }
     }
 
     fn record_attempts(&mut self, _attempts: u32, _stop: StopReason) {}
