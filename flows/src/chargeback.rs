@@ -63,6 +63,7 @@ use crate::journal::{self, LedgerAccount, reference, two_line_entry};
 use crate::once::{Failed, Turn, claim, give_up, on, settle_letters};
 use crate::report::{Action, Outcome, Recorder, RunReport, Target};
 use crate::step::{Step, StepFailure, record_span};
+use crate::store::DeadLetter;
 use crate::systems::Systems;
 
 /// The flow's name, in reports, dead letters and spans.
@@ -293,6 +294,34 @@ pub async fn run(
         })
         .buffer_unordered(systems.settings.concurrency.max(1))
         .try_collect::<Vec<()>>()
+        .await?;
+    Ok(recorder.finish())
+}
+
+/// Runs the chargeback of a dead letter of this flow again (its payload is the checked
+/// row): the steps done before are found done.
+///
+/// # Errors
+/// [`Error::Mapping`] when the letter is of a row that was not a valid chargeback (it cannot
+/// be replayed: correct the row, run the flow over the corrected report, then discard the
+/// letter); the stores' errors.
+pub async fn replay(
+    systems: &Systems,
+    letter: &DeadLetter,
+    options: &ChargebackOptions,
+) -> Result<RunReport> {
+    let chargeback: Chargeback = serde_json::from_value(letter.payload.clone()).map_err(|e| {
+        Error::mapping(
+            "the dead letter's chargeback (an invalid report row cannot be replayed: \
+                 correct the report, run the flow over it, then discard the letter)",
+            e,
+        )
+    })?;
+    let recorder = Recorder::with_progress(FLOW, systems.settings.progress.clone());
+    recorder.expect(Some(1));
+    let span = record_span(FLOW, &chargeback.case_id);
+    process(systems, &recorder, options, &chargeback)
+        .instrument(span)
         .await?;
     Ok(recorder.finish())
 }

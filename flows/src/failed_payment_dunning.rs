@@ -66,7 +66,7 @@ use crate::error::{Error, Result};
 use crate::once::{Failed, Turn, claim, give_up, on, settle_letters};
 use crate::report::{Action, Outcome, Recorder, RunReport, Target};
 use crate::step::{Step, StepFailure, record_span};
-use crate::store::{CheckpointStore, ExportWindow};
+use crate::store::{CheckpointStore, DeadLetter, ExportWindow};
 use crate::systems::Systems;
 
 /// The flow's name, in reports, dead letters and spans.
@@ -279,6 +279,62 @@ pub async fn run(systems: &Systems, options: &DunningOptions) -> Result<RunRepor
     recorder.expect(None);
     intake(systems, &recorder, options).await?;
     retry_due(systems, &recorder, options).await?;
+    Ok(recorder.finish())
+}
+
+/// Runs the record of a dead letter of this flow again (its key is the declined
+/// transaction's id), as of [`DunningOptions::as_of`].
+///
+/// A letter of a retry (its payload is a [`DunningSchedule`]) makes that retry now if the
+/// schedule, as the checkpoint store has it, still waits for it; the charge of the attempt is
+/// found in the ledger if it was made. A letter of the intake (its payload is the declined
+/// transaction) takes the decline in again. A letter whose schedule has moved on since is
+/// marked replayed.
+///
+/// # Errors
+/// [`Error::Mapping`] when the payload is neither; [`Error::NotFound`] when the checkpoint
+/// store has no schedule for a retry's letter (replay with the stores it was written in);
+/// the stores' errors.
+pub async fn replay(
+    systems: &Systems,
+    letter: &DeadLetter,
+    options: &DunningOptions,
+) -> Result<RunReport> {
+    let recorder = Recorder::with_progress(FLOW, systems.settings.progress.clone());
+    recorder.expect(Some(1));
+    let step = Step {
+        systems,
+        recorder: &recorder,
+        flow: FLOW,
+        key: &letter.key,
+    };
+    let span = record_span(FLOW, &letter.key);
+    if serde_json::from_value::<DunningSchedule>(letter.payload.clone()).is_ok() {
+        let store = systems.stores.checkpoints.as_ref();
+        let name = schedule_checkpoint(&letter.key);
+        // A retry's schedule is in the checkpoints the letter was written beside.
+        let schedule: DunningSchedule = store
+            .get(&name)
+            .await?
+            .ok_or(Error::NotFound {
+                what: "dunning schedule",
+                id: name,
+            })?
+            .value_as()?;
+        match schedule.state {
+            DunningState::Scheduled => {
+                retry(&step, options, schedule).instrument(span).await?;
+            }
+            _ => {
+                settle_letters(systems.stores.dead_letters.as_ref(), FLOW, &letter.key).await?;
+                recorder.finished(&letter.key, Outcome::Skipped);
+            }
+        }
+    } else {
+        let record: TransactionRecord = serde_json::from_value(letter.payload.clone())
+            .map_err(|e| Error::mapping("the dead letter's declined transaction", e))?;
+        take_in(&step, options, &record).instrument(span).await?;
+    }
     Ok(recorder.finish())
 }
 

@@ -58,6 +58,7 @@ use crate::journal::{self, LedgerAccount, reference, two_line_entry};
 use crate::once::{Failed, give_up, on, settle_letters};
 use crate::report::{Action, Outcome, Recorder, RunReport, Target};
 use crate::step::{Step, StepFailure, record_span};
+use crate::store::DeadLetter;
 use crate::systems::Systems;
 
 /// The flow's name, in reports, dead letters and spans.
@@ -65,6 +66,20 @@ pub const FLOW: &str = "recurring-billing";
 
 /// The Salesforce object subscriptions are kept in.
 pub const SUBSCRIPTION_OBJECT: &str = "Subscription__c";
+
+/// The subscription fields a run reads.
+const SUBSCRIPTION_FIELDS: [&str; 10] = [
+    "Id",
+    "Name",
+    "Account__c",
+    "Amount__c",
+    "Subscription_Term__c",
+    "Start_Date__c",
+    "Next_Charge_Date__c",
+    "Remaining_Payments__c",
+    "Status__c",
+    "CustomerVaultID__c",
+];
 
 /// The ledger namespace of a subscription's charge for one period.
 pub const KEY_NAMESPACE: &str = "subscription-charge";
@@ -212,10 +227,9 @@ pub async fn run(systems: &Systems, options: &RecurringOptions) -> Result<RunRep
     let records = crm::query_all(
         &systems.salesforce,
         format!(
-            "SELECT Id, Name, Account__c, Amount__c, Subscription_Term__c, Start_Date__c, \
-             Next_Charge_Date__c, Remaining_Payments__c, Status__c, CustomerVaultID__c \
-             FROM {SUBSCRIPTION_OBJECT} WHERE Status__c IN ('Active', 'Past Due') \
+            "SELECT {} FROM {SUBSCRIPTION_OBJECT} WHERE Status__c IN ('Active', 'Past Due') \
              AND Next_Charge_Date__c <= {} ORDER BY Next_Charge_Date__c, Id",
+            SUBSCRIPTION_FIELDS.join(", "),
             soql::literal(&options.today)
         ),
     )
@@ -241,6 +255,50 @@ pub async fn run(systems: &Systems, options: &RecurringOptions) -> Result<RunRep
         .buffer_unordered(systems.settings.concurrency.max(1))
         .try_collect::<Vec<()>>()
         .await?;
+    Ok(recorder.finish())
+}
+
+/// Runs the record of a dead letter of this flow again (its key is the subscription's id).
+///
+/// The subscription is read afresh; if it still waits for the period the letter was about
+/// (its `Next_Charge_Date__c` is the one in the letter's payload), that period is billed: a
+/// charge made before is found in the ledger, and only what was left is done. A subscription
+/// that has moved on since, or is no longer active, has its letters marked replayed.
+///
+/// # Errors
+/// [`Error::Salesforce`](crate::Error::Salesforce) when the subscription cannot be read; the
+/// stores' errors.
+pub async fn replay(
+    systems: &Systems,
+    letter: &DeadLetter,
+    options: &RecurringOptions,
+) -> Result<RunReport> {
+    let recorder = Recorder::with_progress(FLOW, systems.settings.progress.clone());
+    recorder.expect(Some(1));
+    let record: SObject = systems
+        .salesforce
+        .sobjects(SUBSCRIPTION_OBJECT)
+        .get(&letter.key, &SUBSCRIPTION_FIELDS)
+        .await?;
+    let period = "Next_Charge_Date__c";
+    let still_due = record.fields.get(period) == letter.payload.get(period)
+        && crm::text(&record, "Status__c").is_some_and(|s| s == "Active" || s == "Past Due");
+    if still_due {
+        let vaults = account_vaults(systems, std::slice::from_ref(&record)).await?;
+        let step = Step {
+            systems,
+            recorder: &recorder,
+            flow: FLOW,
+            key: &letter.key,
+        };
+        let span = record_span(FLOW, &letter.key);
+        bill(&step, options, &record, &vaults)
+            .instrument(span)
+            .await?;
+    } else {
+        settle_letters(systems.stores.dead_letters.as_ref(), FLOW, &letter.key).await?;
+        recorder.finished(&letter.key, Outcome::Skipped);
+    }
     Ok(recorder.finish())
 }
 

@@ -68,7 +68,7 @@ use crate::journal::{self, LedgerAccount, reference, two_line_entry};
 use crate::once::{Failed, give_up, on, settle_letters};
 use crate::report::{Action, Outcome, Recorder, RunReport, Target};
 use crate::step::{Step, StepFailure, record_span};
-use crate::store::{Claim, Entry, EntryState};
+use crate::store::{Claim, DeadLetter, Entry, EntryState};
 use crate::systems::Systems;
 
 /// The flow's name, in reports, dead letters and spans.
@@ -76,6 +76,9 @@ pub const FLOW: &str = "refund";
 
 /// The Salesforce object refunds are requested with.
 pub const REQUEST_OBJECT: &str = "Refund_Request__c";
+
+/// The request fields a run reads.
+const REQUEST_FIELDS: [&str; 5] = ["Id", "PaymentID__c", "Amount__c", "Reason__c", "Result__c"];
 
 /// The ledger namespace of a refund request.
 const KEY_NAMESPACE: &str = "refund";
@@ -181,8 +184,8 @@ pub async fn run(systems: &Systems, options: &RefundOptions) -> Result<RunReport
     recorder.fact("unknown refunds reconciled", reconciled);
 
     let soql = format!(
-        "SELECT Id, PaymentID__c, Amount__c, Reason__c, Result__c FROM {REQUEST_OBJECT} \
-         WHERE Status__c = 'Requested' ORDER BY CreatedDate, Id"
+        "SELECT {} FROM {REQUEST_OBJECT} WHERE Status__c = 'Requested' ORDER BY CreatedDate, Id",
+        REQUEST_FIELDS.join(", ")
     );
     let records = crm::query_all(&systems.salesforce, soql).await?;
     recorder.expect(Some(records.len() as u64));
@@ -218,6 +221,46 @@ pub async fn run(systems: &Systems, options: &RefundOptions) -> Result<RunReport
         .buffer_unordered(systems.settings.concurrency.max(1))
         .try_collect::<Vec<()>>()
         .await?;
+    Ok(recorder.finish())
+}
+
+/// Runs the request of a dead letter of this flow again (its key is the
+/// `Refund_Request__c` id), after reconciling unknown refunds as [`run`] does.
+///
+/// The request is read afresh: still `Requested`, it is done as a run would do it (a void or
+/// refund made before is found in the ledger, and only what was left is done); otherwise it
+/// has been dealt with since, and its letters are marked replayed.
+///
+/// # Errors
+/// [`Error::Salesforce`] when the request cannot be read; the stores' errors.
+pub async fn replay(
+    systems: &Systems,
+    letter: &DeadLetter,
+    options: &RefundOptions,
+) -> Result<RunReport> {
+    let recorder = Recorder::with_progress(FLOW, systems.settings.progress.clone());
+    reconcile_unknown(systems, &recorder).await?;
+    recorder.expect(Some(1));
+    let mut fields = REQUEST_FIELDS.to_vec();
+    fields.push("Status__c");
+    let record: SObject = systems
+        .salesforce
+        .sobjects(REQUEST_OBJECT)
+        .get(&letter.key, &fields)
+        .await?;
+    if crm::text(&record, "Status__c").as_deref() == Some("Requested") {
+        let step = Step {
+            systems,
+            recorder: &recorder,
+            flow: FLOW,
+            key: &letter.key,
+        };
+        let span = record_span(FLOW, &letter.key);
+        process(&step, options, &record).instrument(span).await?;
+    } else {
+        settle_letters(systems.stores.dead_letters.as_ref(), FLOW, &letter.key).await?;
+        recorder.finished(&letter.key, Outcome::Skipped);
+    }
     Ok(recorder.finish())
 }
 

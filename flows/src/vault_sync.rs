@@ -53,6 +53,7 @@ use crate::error::Result;
 use crate::once::{Turn, claim, settle_letters};
 use crate::report::{Action, Outcome, Recorder, RunReport, Target};
 use crate::step::{Step, StepFailure, record_span};
+use crate::store::DeadLetter;
 use crate::systems::Systems;
 
 /// The flow's name, in reports, dead letters and spans.
@@ -111,6 +112,17 @@ enum Task {
     Mismatch { key: String, reason: String },
 }
 
+impl Task {
+    /// The record the task is about: its key in reports and dead letters.
+    fn key(&self) -> &str {
+        match self {
+            Task::InSync { account } => account,
+            Task::Link { account, .. } | Task::Create { account } => &account.id,
+            Task::Mismatch { key, .. } => key,
+        }
+    }
+}
+
 fn normalized(value: &str) -> String {
     value.trim().to_lowercase()
 }
@@ -122,10 +134,51 @@ fn normalized(value: &str) -> String {
 /// when the vault or the Accounts cannot be read; the stores' errors. Failures and mismatches
 /// of single records are in the report and the dead letters.
 pub async fn run(systems: &Systems, options: &VaultSyncOptions) -> Result<RunReport> {
+    sync(systems, options, None).await
+}
+
+/// Runs the record of a dead letter of this flow again (its key is an Account id, or
+/// `profile <id>` for a mismatch of a profile): the vault and the Accounts are read and
+/// matched as by [`run`], and only that record's task is done. A mismatch found again is
+/// dead-lettered again (one more attempt); a record with nothing left to do has its letters
+/// marked replayed.
+///
+/// # Errors
+/// [`Error::NotFound`](crate::Error::NotFound) when the letter's Account is not in
+/// Salesforce (replay against the systems the letter came from); as [`run`].
+pub async fn replay(
+    systems: &Systems,
+    letter: &DeadLetter,
+    options: &VaultSyncOptions,
+) -> Result<RunReport> {
+    sync(systems, options, Some(&letter.key)).await
+}
+
+/// Matches the vault with the Accounts and does the tasks (only the one of key `only`).
+async fn sync(
+    systems: &Systems,
+    options: &VaultSyncOptions,
+    only: Option<&str>,
+) -> Result<RunReport> {
     let recorder = Recorder::with_progress(FLOW, systems.settings.progress.clone());
     let profiles = systems.paytrace.customers().export(None).await?;
     let accounts = read_accounts(systems, options).await?;
-    let (tasks, unmatched) = plan(&profiles, &accounts, options);
+    let (mut tasks, unmatched) = plan(&profiles, &accounts, options);
+    if let Some(key) = only {
+        tasks.retain(|task| task.key() == key);
+        let is_account = !key.starts_with("profile ");
+        if is_account && !accounts.iter().any(|a| a.id == key) {
+            // Not these systems' Account (or deleted): nothing here says the letter is done.
+            return Err(crate::Error::NotFound {
+                what: "Salesforce Account",
+                id: key.to_owned(),
+            });
+        }
+        if tasks.is_empty() {
+            settle_letters(systems.stores.dead_letters.as_ref(), FLOW, key).await?;
+            recorder.finished(key, Outcome::Skipped);
+        }
+    }
     recorder.expect(Some(tasks.len() as u64));
     recorder.fact("PayTrace profiles", profiles.len());
     recorder.fact("Salesforce accounts", accounts.len());
@@ -352,11 +405,7 @@ async fn perform(
     task: Task,
     sources: &BTreeMap<String, String>,
 ) -> Result<()> {
-    let key = match &task {
-        Task::InSync { account } => account.clone(),
-        Task::Link { account, .. } | Task::Create { account } => account.id.clone(),
-        Task::Mismatch { key, .. } => key.clone(),
-    };
+    let key = task.key().to_owned();
     let span = record_span(FLOW, &key);
     let step = Step {
         systems,

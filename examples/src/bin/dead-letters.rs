@@ -5,6 +5,7 @@
 //! cargo run -p examples --bin dead-letters -- --store ./state list
 //! cargo run -p examples --bin dead-letters -- --store ./state list --all --flow order-to-cash
 //! cargo run -p examples --bin dead-letters -- --store ./state replay <ID>   # or --all
+//! cargo run -p examples --bin dead-letters -- --store ./state replay --all --as-of 2026-12-01
 //! cargo run -p examples --bin dead-letters -- --store ./state discard <ID>
 //! ```
 //!
@@ -14,6 +15,7 @@
 //! already done are found done; a success marks the letter replayed, a failure counts one
 //! more attempt.
 
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use examples::{Common, Console, Error};
 use flows::store::{DeadLetter, DeadLetterFilter, DeadLetterStatus};
@@ -48,12 +50,29 @@ enum Command {
         /// Every pending letter.
         #[arg(long)]
         all: bool,
+        #[command(flatten)]
+        options: ReplayOptions,
     },
     /// Mark a pending letter discarded: nobody will replay it.
     Discard {
         /// The letter's id.
         id: String,
     },
+}
+
+/// How the flows run a replayed record: the same switches as their own binaries.
+#[derive(clap::Args)]
+struct ReplayOptions {
+    /// The day a dunning or recurring-billing replay runs as of (YYYY-MM-DD). Default: today
+    /// (UTC).
+    #[arg(long)]
+    as_of: Option<NaiveDate>,
+    /// Dunning: days after a decline to retry on, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,3,7")]
+    retry_days: Vec<u32>,
+    /// Recurring billing, refund, chargeback: write the ERP entries without posting them.
+    #[arg(long)]
+    no_post: bool,
 }
 
 #[tokio::main]
@@ -87,7 +106,7 @@ async fn main() -> Result<(), Error> {
                 print_letters(&list);
             }
         }
-        Command::Replay { id, all } => {
+        Command::Replay { id, all, options } => {
             let ids: Vec<String> = match (id, all) {
                 (Some(id), _) => vec![id],
                 (None, true) => letters
@@ -105,7 +124,7 @@ async fn main() -> Result<(), Error> {
                     .get(&id)
                     .await?
                     .ok_or_else(|| format!("no dead letter {id}"))?;
-                let outcome = match replay(systems, &letter).await {
+                let outcome = match replay(systems, &letter, &options).await {
                     Ok(report) => match letters.get(&id).await?.map(|l| l.status) {
                         Some(DeadLetterStatus::Replayed) => "replayed".to_owned(),
                         _ => format!(
@@ -136,8 +155,15 @@ async fn main() -> Result<(), Error> {
 }
 
 /// Runs the letter's record through its flow again.
-async fn replay(systems: &Systems, letter: &DeadLetter) -> Result<RunReport, Error> {
-    use flows::{opportunity_to_payment, order_to_cash, settlement_reconciliation};
+async fn replay(
+    systems: &Systems,
+    letter: &DeadLetter,
+    switches: &ReplayOptions,
+) -> Result<RunReport, Error> {
+    use flows::{
+        chargeback, failed_payment_dunning, opportunity_to_payment, order_to_cash,
+        recurring_billing, refund, settlement_reconciliation, vault_sync,
+    };
     // Boxed: the flows' futures are deep, and one binary awaits several of them.
     Ok(match letter.flow.as_str() {
         opportunity_to_payment::FLOW => {
@@ -152,6 +178,44 @@ async fn replay(systems: &Systems, letter: &DeadLetter) -> Result<RunReport, Err
             Box::pin(settlement_reconciliation::replay(systems, letter))
                 .await?
                 .report
+        }
+        failed_payment_dunning::FLOW => {
+            let defaults = failed_payment_dunning::DunningOptions::default();
+            let options = failed_payment_dunning::DunningOptions {
+                policy: failed_payment_dunning::DunningPolicy {
+                    retry_days: switches.retry_days.clone(),
+                },
+                as_of: switches.as_of.unwrap_or(defaults.as_of),
+                ..defaults
+            };
+            Box::pin(failed_payment_dunning::replay(systems, letter, &options)).await?
+        }
+        recurring_billing::FLOW => {
+            let defaults = recurring_billing::RecurringOptions::default();
+            let options = recurring_billing::RecurringOptions {
+                today: switches.as_of.unwrap_or(defaults.today),
+                post: !switches.no_post,
+                ..defaults
+            };
+            Box::pin(recurring_billing::replay(systems, letter, &options)).await?
+        }
+        vault_sync::FLOW => {
+            let options = vault_sync::VaultSyncOptions::default();
+            Box::pin(vault_sync::replay(systems, letter, &options)).await?
+        }
+        refund::FLOW => {
+            let options = refund::RefundOptions {
+                post: !switches.no_post,
+                ..refund::RefundOptions::default()
+            };
+            Box::pin(refund::replay(systems, letter, &options)).await?
+        }
+        chargeback::FLOW => {
+            let options = chargeback::ChargebackOptions {
+                post: !switches.no_post,
+                ..chargeback::ChargebackOptions::default()
+            };
+            Box::pin(chargeback::replay(systems, letter, &options)).await?
         }
         other => return Err(format!("no replay for flow {other:?} in this binary").into()),
     })
