@@ -342,6 +342,56 @@ async fn a_journal_entry_posts_to_general_ledger_entries_once() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_entries_post_through_the_shared_journal() {
+    let sb = sandbox(|_| {}).await;
+    let erp = erp(&sb);
+    let entry = |i: u32| {
+        let amount = Money::new(rust_decimal::Decimal::from(10 + i), Currency::USD);
+        JournalEntry::new(
+            format!("CONC-{i}"),
+            NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+            Currency::USD,
+        )
+        .debit(AccountKind::Bank, "CHECKING", amount)
+        .credit(AccountKind::Ledger, "2910", amount)
+    };
+
+    // Two entries written, then the first's post takes the second's lines along: the
+    // second's own post then finds it posted.
+    let first = erp.create_journal_entry(&entry(0)).await.unwrap();
+    let second = erp.create_journal_entry(&entry(1)).await.unwrap();
+    assert_eq!(first.journal, second.journal, "one shared batch");
+    erp.post_journal_entry(&first).await.unwrap();
+    erp.post_journal_entry(&second).await.unwrap();
+
+    // Many writers at once, with no lock among them.
+    let entries: Vec<JournalEntry> = (2..10).map(entry).collect();
+    let posted =
+        futures::future::join_all(entries.iter().map(|e| erp.create_and_post_journal_entry(e)))
+            .await;
+    for result in posted {
+        assert!(result.unwrap().posted);
+    }
+    let company = company(&sb).await;
+    for i in 0..10 {
+        let lines: Vec<_> = company
+            .general_ledger_entries()
+            .query()
+            .filter(prop("documentNumber").eq(format!("CONC-{i}").as_str()))
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(lines.len(), 2, "CONC-{i} posted once: {lines:?}");
+    }
+    assert!(
+        sb.emulator()
+            .bc_rows(DEFAULT_BC_COMPANY_ID, "journalLines")
+            .is_empty()
+    );
+}
+
 #[tokio::test]
 async fn paging_with_max_page_size_and_a_json_batch() {
     let sb = sandbox(|_| {}).await;

@@ -97,14 +97,8 @@ pub fn reference(prefix: &str, id: &str) -> String {
     format!("{prefix}-{}", hash.get(..room).unwrap_or(hash))
 }
 
-/// Held while an entry is written and posted: posting posts a whole journal (Business
-/// Central's general journal is shared by every entry), so an entry written by another task
-/// between this one's write and post would be posted here, and that task's post would fail
-/// with "nothing to post".
-static POSTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Writes `entry` to the ERP (and posts it with `post`, one entry at a time in this process)
-/// as step `step_name`, counting it as `object`: created, or skipped when a rerun finds it.
+/// Writes `entry` to the ERP (and posts it with `post`) as step `step_name`, counting it as
+/// `object`: created, or skipped when a rerun finds it.
 pub(crate) async fn write(
     step: &crate::step::Step<'_>,
     step_name: &'static str,
@@ -114,11 +108,6 @@ pub(crate) async fn write(
 ) -> Result<(), crate::once::Failed> {
     use dynamics365_client::erp::Erp;
     let erp = &step.systems.erp;
-    let _posting = if post {
-        Some(POSTING.lock().await)
-    } else {
-        None
-    };
     let journal = step
         .idempotent(step_name, || async {
             if post {

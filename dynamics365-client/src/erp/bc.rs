@@ -504,8 +504,19 @@ impl Erp for BcErp {
             return Ok(());
         }
         let company = self.company().await?;
-        company
+        let posting = company
             .post_journal(&guid(&journal.journal, "journal")?)
-            .await
+            .await;
+        match posting {
+            Ok(()) => Ok(()),
+            // The general journal batch is shared, and posting posts all of it: another
+            // entry's post may have taken this entry's lines along (BC then answers "There is
+            // nothing to post."), or the answer to our own post was lost. Either way, the
+            // ledger says whether this entry is posted.
+            Err(error) => match self.posted(&company, &journal.reference).await {
+                Ok(Some(_)) => Ok(()),
+                _ => Err(error),
+            },
+        }
     }
 }

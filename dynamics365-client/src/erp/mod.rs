@@ -171,6 +171,9 @@ pub trait Erp: Send + Sync {
     ) -> impl Future<Output = Result<JournalRef>> + Send;
 
     /// Posts a journal written by [`create_journal_entry`](Self::create_journal_entry).
+    /// Business Central posts the whole (shared) general journal batch, so entries written
+    /// by others at the same time are posted along; an entry found posted already is not an
+    /// error, so concurrent writers need no coordination.
     ///
     /// # Errors
     /// As [`post_payment_batch`](Self::post_payment_batch).
