@@ -4,8 +4,10 @@
 //! outcome and reason through this guard before writing, and it redacts:
 //!
 //! - **PAN-like numbers**: 13 to 19 digits that pass the Luhn check, in a string or a JSON
-//!   number, also when written in groups joined by single spaces or dashes
-//!   (`4111 1111 1111 1111`). A 16-digit order number that fails the Luhn check is kept.
+//!   number, also when written in groups joined by single spaces or dashes as cards are
+//!   (`4111 1111 1111 1111`, `3782 822463 10005`: four digits, then groups of three to
+//!   six). A 16-digit order number that fails the Luhn check is kept, and so is an id whose
+//!   dash-joined parts are not a card's grouping (`WEB-20261122-00004`).
 //!   Only the number is replaced, by [`REDACTED`]; the text around it stays.
 //! - **CSC-named fields**: an object field whose name contains `csc`, `cvv`, `cvc`,
 //!   `securitycode` or `cardcode` (case, `_`, `-` and spaces ignored) loses its value unless
@@ -157,7 +159,9 @@ fn child_pointer(parent: &str, name: &str) -> String {
 ///
 /// A run is a sequence of digit groups joined by single spaces or dashes; within a run, the
 /// first sequence of whole groups (from the left) of 13–19 digits that passes Luhn is a PAN,
-/// and the search goes on after it. A group longer than 19 digits is never part of one.
+/// and the search goes on after it. A group longer than 19 digits is never part of one, and
+/// several groups make one only in a card's grouping (a first group of four, then groups of
+/// three to six digits).
 fn find_pans(text: &str) -> Vec<Range<usize>> {
     let bytes = text.as_bytes();
     let mut pans = Vec::new();
@@ -192,6 +196,12 @@ fn pans_in_run(bytes: &[u8], groups: &[Range<usize>], pans: &mut Vec<Range<usize
     'groups: while first < groups.len() {
         let mut digits = Vec::new();
         for (last, group) in groups.iter().enumerate().skip(first) {
+            // Grouped, a card number is written 4-4-4-4(-3), 4-6-5 or 4-6-4: a first group
+            // of four, then groups of three to six. Ids joined by dashes, whose groups are
+            // dates or counters (`WEB-20261122-00004`), are not card numbers.
+            if last > first && (groups[first].len() != 4 || !(3..=6).contains(&group.len())) {
+                break;
+            }
             digits.extend_from_slice(&bytes[group.clone()]);
             if digits.len() >= PAN_DIGITS.end {
                 break;
@@ -251,6 +261,8 @@ mod tests {
             ("amex 378282246310005.", "amex [REDACTED]."),
             ("4111 1111 1111 1111", "[REDACTED]"),
             ("4111-1111-1111-1111 exp 12/30", "[REDACTED] exp 12/30"),
+            ("amex 3782 822463 10005", "amex [REDACTED]"),
+            ("diners 3056-930902-5904", "diners [REDACTED]"),
             (
                 "on 2025-06-01 4111 1111 1111 1111",
                 "on 2025-06-01 [REDACTED]",
@@ -279,6 +291,8 @@ mod tests {
             "+1 415-555-0100",
             "4111111111111111".split_at(8).0,
             "pt-sale-bac5b8ebd062fc9fc7815f3dc80e3de0",
+            // Luhn-valid digits (2026112200004), but an id's grouping, not a card's.
+            "WEB-20261122-00004",
         ] {
             assert!(matches!(redact_text(text), Cow::Borrowed(_)), "{text}");
         }
