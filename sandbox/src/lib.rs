@@ -26,6 +26,14 @@
 //! * [`clock`]: [`SandboxClock`](clock::SandboxClock), the movable "now" every emulator
 //!   reads, so tests can expire tokens, sessions and retention windows without sleeping.
 //!
+//! # As a standalone server
+//!
+//! The `tributary-sandbox` binary serves the emulators to clients in other processes and
+//! languages: `cargo run -p sandbox --bin tributary-sandbox -- [--salesforce] [--paytrace]
+//! [--dynamics] [--seed-accounts N]` prints one JSON line per system (base URL and
+//! credentials, a ready Salesforce bearer), then `READY`, and serves until stdin closes or
+//! SIGTERM / SIGINT. `bench/peers/` drives jsforce and simple-salesforce against it.
+//!
 //! # Quick start
 //!
 //! Start the PayTrace emulator, get a token, run a sale, and look at the state in-process:

@@ -321,6 +321,102 @@ impl State {
         }))
     }
 
+    /// `GET /id/{orgId}/{userId}`: the identity URL of a token response's `id` (and of the
+    /// versioned resource list's `identity`). The token comes in `Authorization` or as the
+    /// `oauth_token` query parameter; the answer is always JSON (`format=xml` is not
+    /// emulated). Any user of the token's own org may be looked up; a bad token answers
+    /// 403 `Bad_OAuth_Token` as userinfo does, an id of another org or an unknown user 403
+    /// `Bad_Id` (the status of the latter is UNCONFIRMED).
+    pub(crate) fn oauth_identity(
+        &self,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        org: &str,
+        user: &str,
+        login_url: &str,
+    ) -> Reply {
+        let from_query = parse_query(query)
+            .into_iter()
+            .find(|(k, _)| k == "oauth_token")
+            .map(|(_, v)| format!("Bearer {v}"));
+        let auth = from_query.or_else(|| {
+            headers
+                .get(header::AUTHORIZATION)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        });
+        if self.sessions.peek(auth.as_deref()).is_none() {
+            return Reply::text(StatusCode::FORBIDDEN, "Bad_OAuth_Token");
+        }
+        let org_ok = super::ids::normalize(org).is_some_and(|o| o == self.config.org_id);
+        let user_id = super::ids::normalize(user).unwrap_or_default();
+        let found = self
+            .config
+            .users
+            .iter()
+            .find(|u| self.user_id(&u.username) == user_id);
+        let (Some(u), true) = (found, org_ok) else {
+            return Reply::text(StatusCode::FORBIDDEN, "Bad_Id");
+        };
+        let (first, last, email) = (
+            u.first_name.as_str(),
+            u.last_name.as_str(),
+            u.email.as_str(),
+        );
+        let instance = self.instance_url(login_url);
+        let org = &self.config.org_id;
+        let data = |r: &str| format!("{instance}/services/data/v{{version}}/{r}");
+        let display = format!("{first} {last}").trim().to_owned();
+        Reply::ok(json!({
+            "id": format!("{login_url}/id/{org}/{user_id}"),
+            "asserted_user": true,
+            "user_id": user_id,
+            "organization_id": org,
+            "username": u.username,
+            "nick_name": first,
+            "display_name": display,
+            "email": email,
+            "email_verified": true,
+            "first_name": first,
+            "last_name": last,
+            "timezone": "America/Los_Angeles",
+            "photos": {
+                "picture": format!("{instance}/profilephoto/005/F"),
+                "thumbnail": format!("{instance}/profilephoto/005/T"),
+            },
+            "addr_street": null,
+            "addr_city": null,
+            "addr_state": null,
+            "addr_country": null,
+            "addr_zip": null,
+            "mobile_phone": null,
+            "mobile_phone_verified": false,
+            "is_lightning_login_user": false,
+            "status": {"created_date": null, "body": null},
+            "urls": {
+                "enterprise": format!("{instance}/services/Soap/c/{{version}}/{org}"),
+                "metadata": format!("{instance}/services/Soap/m/{{version}}/{org}"),
+                "partner": format!("{instance}/services/Soap/u/{{version}}/{org}"),
+                "rest": data(""),
+                "sobjects": data("sobjects/"),
+                "search": data("search/"),
+                "query": data("query/"),
+                "recent": data("recent/"),
+                "tooling_soap": format!("{instance}/services/Soap/T/{{version}}/{org}"),
+                "tooling_rest": data("tooling/"),
+                "profile": format!("{instance}/{user_id}"),
+                "custom_domain": instance,
+            },
+            "active": u.active,
+            "user_type": "STANDARD",
+            "language": "en_US",
+            "locale": "en_US",
+            "utcOffset": -28_800_000,
+            "last_modified_date": "2024-01-01T00:00:00.000+0000",
+            "is_app_installed": true,
+        }))
+    }
+
     /// `POST /services/oauth2/revoke` (`token=` in the body or query).
     pub(crate) fn oauth_revoke(&mut self, query: Option<&str>, body: &[u8]) -> Reply {
         let p = params(query, body);

@@ -178,12 +178,21 @@ fn resources(ex: &Exec<'_>, call: &Call) -> Res {
         ));
     }
     let base = format!("/services/data/v{}.0", ex.version);
+    // `identity` is the caller's identity URL (absolute, on the login host), as in a real
+    // org's list; clients such as jsforce's `identity()` read it from here.
+    let login_url = ex.st.login_url(call.header("host"));
+    let identity = format!(
+        "{login_url}/id/{}/{}",
+        ex.st.config.org_id, ex.actor.user_id
+    );
     Ok(Reply::ok(json!({
         "sobjects": format!("{base}/sobjects"),
         "query": format!("{base}/query"),
         "queryAll": format!("{base}/queryAll"),
         "composite": format!("{base}/composite"),
         "limits": format!("{base}/limits"),
+        "jobs": format!("{base}/jobs"),
+        "identity": identity,
     })))
 }
 

@@ -80,6 +80,7 @@ impl SalesforceEmulator {
             }
             ["services", "oauth2", "userinfo"] => st.oauth_userinfo(headers, &login_url),
             ["services", "oauth2", "revoke"] => st.oauth_revoke(uri.query(), body),
+            ["id", org, user] => st.oauth_identity(headers, uri.query(), org, user, &login_url),
             ["services", "data"] => versions(&st, method),
             ["services", "data", v, rest @ ..] => match parse_version(v) {
                 Some(version) => self.rest(&mut st, version, rest, method, uri, headers, body),
