@@ -25,10 +25,12 @@
 //! # Ok::<(), salesforce_client::Error>(())
 //! ```
 
+use std::sync::LazyLock;
+
 use canonical_model::{
     Address, Currency, Customer, ExternalRef, Party, Payment, PaymentMethod, PersonName, System,
 };
-use mapping::fieldmap::{Context, defaults};
+use mapping::fieldmap::{Context, Spec, defaults};
 use mapping::transform::address_systems::{address_from_salesforce, address_to_salesforce};
 use serde_json::{Map, Value, json};
 
@@ -39,6 +41,14 @@ use crate::sobjects::{Attributes, SObject};
 pub const ACCOUNT: &str = "Account";
 /// The custom object payments map to.
 pub const PAYMENT: &str = "Payment__c";
+
+/// `mapping`'s default `Payment__c` spec, loaded once: parsing and checking the TOML costs
+/// about twenty times what applying it to a payment does.
+fn payment_spec() -> std::result::Result<&'static Spec, String> {
+    static SPEC: LazyLock<std::result::Result<Spec, String>> =
+        LazyLock::new(|| defaults::canonical_payment_to_salesforce().map_err(|e| e.to_string()));
+    SPEC.as_ref().map_err(String::clone)
+}
 
 fn mapping_error(
     what: &'static str,
@@ -160,7 +170,7 @@ pub fn account_from_customer(customer: &Customer) -> Result<SObject> {
 /// [`Error::Mapping`] with the engine's error (a status with no Salesforce value, …).
 pub fn payment_to_salesforce(payment: &Payment, context: &Context) -> Result<SObject> {
     const WHAT: &str = "Payment to Payment__c";
-    let spec = defaults::canonical_payment_to_salesforce().map_err(|e| mapping_error(WHAT, e))?;
+    let spec = payment_spec().map_err(|e| mapping_error(WHAT, e))?;
     let source = serde_json::to_value(payment).map_err(|e| mapping_error(WHAT, e))?;
     let target = spec
         .apply(&source, context)
@@ -189,7 +199,7 @@ pub fn payment_to_salesforce(payment: &Payment, context: &Context) -> Result<SOb
 /// `Status__c`.
 pub fn payment_from_salesforce(record: &SObject, currency: Currency) -> Result<Payment> {
     const WHAT: &str = "Payment__c to Payment";
-    let spec = defaults::canonical_payment_to_salesforce().map_err(|e| mapping_error(WHAT, e))?;
+    let spec = payment_spec().map_err(|e| mapping_error(WHAT, e))?;
     let target = Value::Object(record.fields.clone());
     let reversed = spec
         .reverse(&target, &Context::new())
