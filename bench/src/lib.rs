@@ -36,6 +36,14 @@ pub const SOQL: &str = "SELECT Id, Name, AccountNumber, Type, Industry, Phone, W
 /// The sObject the Bulk API 2.0 rows go to.
 pub const BULK_OBJECT: &str = "Account";
 
+/// The value after `--name` on this process's command line, if given. The binaries are
+/// driven by `driver.py` with a handful of flags, so a parser crate would be more than they
+/// need.
+pub fn arg(name: &str) -> Option<String> {
+    let mut args = std::env::args().skip(1);
+    args.position(|a| a == name).and_then(|_| args.next())
+}
+
 /// This process's peak resident set (`VmHWM` of `/proc/self/status`), in KiB; 0 where there
 /// is no procfs.
 pub fn peak_rss_kib() -> u64 {

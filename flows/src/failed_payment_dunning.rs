@@ -63,7 +63,7 @@ use tracing::Instrument;
 use crate::charge::{ChargeOutcome, ChargeRequest, charge};
 use crate::crm::{self, NewCase};
 use crate::error::{Error, Result};
-use crate::once::{Failed, Turn, claim, give_up, on, settle_letters};
+use crate::once::{Failed, Turn, claim, give_up, moved_on, on, settle_letters};
 use crate::report::{Action, Outcome, Recorder, RunReport, Target};
 use crate::step::{Step, StepFailure, record_span};
 use crate::store::{CheckpointStore, DeadLetter, ExportWindow};
@@ -326,8 +326,7 @@ pub async fn replay(
                 retry(&step, options, schedule).instrument(span).await?;
             }
             _ => {
-                settle_letters(systems.stores.dead_letters.as_ref(), FLOW, &letter.key).await?;
-                recorder.finished(&letter.key, Outcome::Skipped);
+                moved_on(systems, &recorder, FLOW, &letter.key).await?;
             }
         }
     } else {

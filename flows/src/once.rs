@@ -69,6 +69,19 @@ pub(crate) async fn settle_letters(
     Ok(())
 }
 
+/// Ends the replay of a record that has moved on since its letters were written (done by a
+/// later run, or no longer waiting): the letters are marked replayed, the record skipped.
+pub(crate) async fn moved_on(
+    systems: &crate::Systems,
+    recorder: &crate::report::Recorder,
+    flow: &str,
+    key: &str,
+) -> Result<()> {
+    settle_letters(systems.stores.dead_letters.as_ref(), flow, key).await?;
+    recorder.finished(key, crate::report::Outcome::Skipped);
+    Ok(())
+}
+
 /// A failed step of a record, with the system and object to count its dead letter against.
 pub(crate) type Failed = (
     crate::step::StepFailure,

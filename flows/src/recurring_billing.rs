@@ -55,7 +55,7 @@ use crate::charge::{ChargeOutcome, ChargeRequest, charge};
 use crate::crm;
 use crate::error::Result;
 use crate::journal::{self, LedgerAccount, reference, two_line_entry};
-use crate::once::{Failed, give_up, on, settle_letters};
+use crate::once::{Failed, give_up, moved_on, on, settle_letters};
 use crate::report::{Action, Outcome, Recorder, RunReport, Target};
 use crate::step::{Step, StepFailure, record_span};
 use crate::store::DeadLetter;
@@ -296,8 +296,7 @@ pub async fn replay(
             .instrument(span)
             .await?;
     } else {
-        settle_letters(systems.stores.dead_letters.as_ref(), FLOW, &letter.key).await?;
-        recorder.finished(&letter.key, Outcome::Skipped);
+        moved_on(systems, &recorder, FLOW, &letter.key).await?;
     }
     Ok(recorder.finish())
 }

@@ -65,7 +65,7 @@ use tracing::Instrument;
 use crate::crm;
 use crate::error::{Error, Result};
 use crate::journal::{self, LedgerAccount, reference, two_line_entry};
-use crate::once::{Failed, give_up, on, settle_letters};
+use crate::once::{Failed, give_up, moved_on, on, settle_letters};
 use crate::report::{Action, Outcome, Recorder, RunReport, Target};
 use crate::step::{Step, StepFailure, record_span};
 use crate::store::{Claim, DeadLetter, Entry, EntryState};
@@ -258,8 +258,7 @@ pub async fn replay(
         let span = record_span(FLOW, &letter.key);
         process(&step, options, &record).instrument(span).await?;
     } else {
-        settle_letters(systems.stores.dead_letters.as_ref(), FLOW, &letter.key).await?;
-        recorder.finished(&letter.key, Outcome::Skipped);
+        moved_on(systems, &recorder, FLOW, &letter.key).await?;
     }
     Ok(recorder.finish())
 }

@@ -50,7 +50,7 @@ use tracing::Instrument;
 
 use crate::crm;
 use crate::error::Result;
-use crate::once::{Turn, claim, settle_letters};
+use crate::once::{Turn, claim, moved_on, settle_letters};
 use crate::report::{Action, Outcome, Recorder, RunReport, Target};
 use crate::step::{Step, StepFailure, record_span};
 use crate::store::DeadLetter;
@@ -175,8 +175,7 @@ async fn sync(
             });
         }
         if tasks.is_empty() {
-            settle_letters(systems.stores.dead_letters.as_ref(), FLOW, key).await?;
-            recorder.finished(key, Outcome::Skipped);
+            moved_on(systems, &recorder, FLOW, key).await?;
         }
     }
     recorder.expect(Some(tasks.len() as u64));

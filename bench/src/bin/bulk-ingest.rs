@@ -20,7 +20,7 @@ use salesforce_client::auth::StaticToken;
 use salesforce_client::bulk::{IngestJobSpec, Operation, PollOptions};
 use salesforce_client::{ApiVersion, Client};
 use serde::Deserialize;
-use tributary_bench::{BULK_OBJECT, Outcome, bulk_row};
+use tributary_bench::{BULK_OBJECT, Outcome, arg, bulk_row};
 
 /// The column of a successful result the benchmark decodes.
 #[derive(Deserialize)]
@@ -40,13 +40,6 @@ fn write_csv(path: &str, rows: u64) {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
     let rows: u64 = arg("--rows").expect("--rows").parse().unwrap();
     if let Some(path) = arg("--write-csv") {
         write_csv(&path, rows);

@@ -25,7 +25,7 @@ use futures::TryStreamExt;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tributary_bench::{Outcome, TOKEN};
+use tributary_bench::{Outcome, TOKEN, arg};
 use url::Url;
 
 /// A payment line as an application would declare it.
@@ -80,13 +80,6 @@ async fn walk(first: Url, mut page: impl FnMut(&Url, &[u8], &Value)) -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
     let service = arg("--service")
         .expect("--service")
         .trim_end_matches('/')

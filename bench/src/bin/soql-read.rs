@@ -26,7 +26,7 @@ use salesforce_client::sobjects::SObject;
 use salesforce_client::{ApiVersion, Client};
 use serde::Deserialize;
 use serde_json::Value;
-use tributary_bench::{Outcome, SOQL};
+use tributary_bench::{Outcome, SOQL, arg};
 
 /// An Account as an application would declare it.
 #[derive(Debug, Deserialize)]
@@ -82,13 +82,6 @@ async fn raw(url: &str, token: &str, version: &str) -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
     let url = arg("--url").expect("--url");
     let token = arg("--token").expect("--token");
     let version = arg("--api-version").unwrap_or_else(|| "67.0".to_owned());
