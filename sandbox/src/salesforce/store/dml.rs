@@ -142,10 +142,11 @@ impl Db {
             let Some(want) = vals.get(&f.name).and_then(match_key) else {
                 continue;
             };
-            if let Some(other) = o.live().find(|r| {
-                Some(r.id.as_str()) != own
-                    && r.fields.get(&f.name).and_then(match_key).as_ref() == Some(&want)
-            }) {
+            if let Some(other) = o
+                .matching(&f.name, &want)
+                .into_iter()
+                .find(|r| Some(r.id.as_str()) != own)
+            {
                 return Err(SfError::duplicate_value(&f.name, &other.id));
             }
         }
@@ -250,7 +251,7 @@ impl Db {
                 fields: payload,
             });
         }
-        o.records.insert(id.clone(), rec);
+        o.put(rec);
         self.ids.insert(id.clone(), key);
         Ok(id)
     }
@@ -317,7 +318,7 @@ impl Db {
         payload.insert("LastModifiedDate".into(), stamp);
         rec.modified = w.now;
         Self::derive_fields(o, &mut rec.fields);
-        o.records.insert(id.to_owned(), rec);
+        o.put(rec);
         if cdc {
             self.pending.push(Pending::Change {
                 object: name,

@@ -108,7 +108,9 @@ impl Db {
             let mut meta = meta;
             meta.key_prefix = Some(old.prefix.clone());
             let mut st = ObjectState::new(meta, old.prefix);
-            st.records = old.records;
+            for rec in old.records.into_values() {
+                st.put(rec);
+            }
             self.objects.insert(key, st);
         } else {
             let prefix = self.alloc_prefix(&meta);
@@ -173,8 +175,8 @@ impl Db {
         let Some(f) = o.field(field) else {
             return Vec::new();
         };
-        o.live()
-            .filter(|r| r.fields.get(&f.name).and_then(match_key).as_ref() == Some(&want))
+        o.matching(&f.name, &want)
+            .into_iter()
             .map(|r| r.id.clone())
             .collect()
     }
@@ -314,5 +316,70 @@ mod tests {
             .insert("Account", &obj(json!({"Name": "D"})), &ctx())
             .unwrap();
         assert_ne!(d, c, "ids are not reused after a rollback");
+    }
+
+    #[test]
+    fn the_key_index_follows_updates_deletes_and_redefinition() {
+        let account = || {
+            ObjectMeta::new("Account")
+                .field(FieldMeta::text("Name", 80).required())
+                .field(FieldMeta::text("Ext__c", 20).external_id().unique())
+        };
+        let mut db = Db::new(vec![account()], true);
+        let ext = |v: &str| Value::String(v.to_owned());
+        let a = db
+            .insert(
+                "Account",
+                &obj(json!({"Name": "A", "Ext__c": "K1"})),
+                &ctx(),
+            )
+            .unwrap();
+        // A moves to K2: K1 is free again, K2 is taken (case-insensitively).
+        db.update(None, &a, &obj(json!({"Ext__c": "K2"})), &ctx())
+            .unwrap();
+        assert!(db.find_by("Account", "Ext__c", &ext("K1")).is_empty());
+        let b = db
+            .insert(
+                "Account",
+                &obj(json!({"Name": "B", "Ext__c": "K1"})),
+                &ctx(),
+            )
+            .unwrap();
+        assert_eq!(db.find_by("Account", "ext__c", &ext("k1")), [b.as_str()]);
+        assert_eq!(db.find_by("Account", "Ext__c", &ext("K2")), [a.as_str()]);
+        let e = db
+            .insert(
+                "Account",
+                &obj(json!({"Name": "C", "Ext__c": "k2"})),
+                &ctx(),
+            )
+            .unwrap_err();
+        assert_eq!(e.code, "DUPLICATE_VALUE");
+        // A back to K1 is refused (B has it); a record may keep its own value.
+        let e = db
+            .update(None, &a, &obj(json!({"Ext__c": "K1"})), &ctx())
+            .unwrap_err();
+        assert_eq!(e.code, "DUPLICATE_VALUE");
+        db.update(
+            None,
+            &a,
+            &obj(json!({"Ext__c": "K2", "Name": "A2"})),
+            &ctx(),
+        )
+        .unwrap();
+        // A deleted record no longer holds its value.
+        db.delete(None, &a, &ctx()).unwrap();
+        assert!(db.find_by("Account", "Ext__c", &ext("K2")).is_empty());
+        let c = db
+            .insert(
+                "Account",
+                &obj(json!({"Name": "C", "Ext__c": "K2"})),
+                &ctx(),
+            )
+            .unwrap();
+        // Redefining the object keeps its records findable.
+        db.define(account());
+        assert_eq!(db.find_by("Account", "Ext__c", &ext("K1")), [b]);
+        assert_eq!(db.find_by("Account", "Ext__c", &ext("K2")), [c]);
     }
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use super::values::match_key;
 use crate::salesforce::schema::{FieldMeta, FieldType, ObjectKind, ObjectMeta, system_fields};
 
 /// A stored record.
@@ -48,8 +49,19 @@ pub(crate) struct ObjectState {
     pub(crate) prefix: String,
     pub(super) index: HashMap<String, usize>,
     pub(crate) records: BTreeMap<String, Record>,
+    /// Record ids by field and matching key, for every unique, external-ID and ID-lookup
+    /// field, so an upsert or a unique check does not scan every record. A superset: an
+    /// update, delete or hard delete leaves the old entry, and [`matching`](Self::matching)
+    /// checks each candidate.
+    keys: HashMap<String, HashMap<String, Vec<String>>>,
     /// Created on first use rather than declared: its external IDs are defined on use too.
     pub(super) auto_created: bool,
+}
+
+/// Whether records are looked up by this field's value: unique, external-ID and ID-lookup
+/// fields.
+fn is_keyed(f: &FieldMeta) -> bool {
+    f.unique || f.external_id || f.id_lookup
 }
 
 pub(super) fn is_custom_field_name(name: &str) -> bool {
@@ -98,12 +110,54 @@ impl ObjectState {
             .enumerate()
             .map(|(i, f)| (f.name.to_ascii_lowercase(), i))
             .collect();
+        let keys = meta
+            .fields
+            .iter()
+            .filter(|f| is_keyed(f))
+            .map(|f| (f.name.clone(), HashMap::new()))
+            .collect();
         Self {
             meta,
             prefix,
             index,
             records: BTreeMap::new(),
+            keys,
             auto_created: false,
+        }
+    }
+
+    /// Stores `rec` (new, or written back after an update), keeping the key index.
+    pub(crate) fn put(&mut self, rec: Record) {
+        for (field, by_key) in &mut self.keys {
+            if let Some(key) = rec.fields.get(field).and_then(match_key) {
+                let ids = by_key.entry(key).or_default();
+                if !ids.contains(&rec.id) {
+                    ids.push(rec.id.clone());
+                }
+            }
+        }
+        self.records.insert(rec.id.clone(), rec);
+    }
+
+    /// The live records whose `field` (its declared name) matches `want`, a
+    /// [`match_key`], in creation order.
+    pub(crate) fn matching(&self, field: &str, want: &str) -> Vec<&Record> {
+        let matches = |r: &&Record| {
+            !r.deleted && r.fields.get(field).and_then(match_key).as_deref() == Some(want)
+        };
+        match self.keys.get(field) {
+            Some(by_key) => {
+                let mut found: Vec<&Record> = by_key
+                    .get(want)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|id| self.records.get(id))
+                    .filter(matches)
+                    .collect();
+                found.sort_by(|a, b| a.id.cmp(&b.id));
+                found
+            }
+            None => self.live().filter(matches).collect(),
         }
     }
 
@@ -160,6 +214,8 @@ impl ObjectState {
             return None;
         }
         let f = FieldMeta::new(name, FieldType::String).external_id();
+        // A new field: no record holds a value for it yet.
+        self.keys.insert(f.name.clone(), HashMap::new());
         self.index
             .insert(name.to_ascii_lowercase(), self.meta.fields.len());
         self.meta.fields.push(f.clone());
