@@ -15,7 +15,7 @@ use flows::{Systems, chargeback, refund, scenarios, vault_sync};
 use sandbox::fault::{FaultAction, FaultRule};
 use sandbox::paytrace::TransactionKind;
 use serde_json::Value;
-use support::pending_letters;
+use support::{pending_letters, sf_field};
 
 /// How many sales and refunds PayTrace holds: what a replay must not add to.
 fn money_moves(systems: &Systems) -> usize {
@@ -38,16 +38,6 @@ fn refuse_once(systems: &Systems, path: &str) {
         )
         .times(1),
     );
-}
-
-fn sf_field(systems: &Systems, id: &str, field: &str) -> Value {
-    let sf = systems
-        .sandboxes()
-        .unwrap()
-        .salesforce()
-        .unwrap()
-        .emulator();
-    sf.record(id).unwrap().fields.get(field).cloned().unwrap()
 }
 
 async fn letter_of(systems: &Systems, flow: &str, key: &str) -> DeadLetter {

@@ -101,6 +101,20 @@ pub fn paytrace_state(sandboxes: &Sandboxes) -> Vec<(String, String, String, Str
     rows
 }
 
+/// Field `field` of the Salesforce record `id` (`Null` when unset).
+pub fn sf_field(systems: &Systems, id: &str, field: &str) -> Value {
+    let sf = systems
+        .sandboxes()
+        .unwrap()
+        .salesforce()
+        .unwrap()
+        .emulator();
+    let record = sf
+        .record(id)
+        .unwrap_or_else(|| panic!("no Salesforce record {id}"));
+    record.fields.get(field).cloned().unwrap_or(Value::Null)
+}
+
 /// The fields of every live record of `object`.
 pub fn sf_records(sandboxes: &Sandboxes, object: &str) -> Vec<serde_json::Map<String, Value>> {
     sandboxes

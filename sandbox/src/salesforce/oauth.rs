@@ -287,7 +287,6 @@ impl State {
         let instance = self.instance_url(login_url);
         let org = &self.config.org_id;
         let uid = &actor.user_id;
-        let data = |r: &str| format!("{instance}/services/data/v{{version}}/{r}");
         Reply::ok(json!({
             "sub": format!("{login_url}/id/{org}/{uid}"),
             "user_id": uid,
@@ -301,17 +300,7 @@ impl State {
             "family_name": last,
             "zoneinfo": "America/Los_Angeles",
             "profile": format!("{instance}/{uid}"),
-            "urls": {
-                "enterprise": format!("{instance}/services/Soap/c/{{version}}/{org}"),
-                "partner": format!("{instance}/services/Soap/u/{{version}}/{org}"),
-                "rest": data(""),
-                "sobjects": data("sobjects/"),
-                "search": data("search/"),
-                "query": data("query/"),
-                "recent": data("recent/"),
-                "profile": format!("{instance}/{uid}"),
-                "custom_domain": instance,
-            },
+            "urls": identity_urls(&instance, org, uid),
             "active": true,
             "user_type": "STANDARD",
             "language": "en_US",
@@ -365,7 +354,6 @@ impl State {
         );
         let instance = self.instance_url(login_url);
         let org = &self.config.org_id;
-        let data = |r: &str| format!("{instance}/services/data/v{{version}}/{r}");
         let display = format!("{first} {last}").trim().to_owned();
         Reply::ok(json!({
             "id": format!("{login_url}/id/{org}/{user_id}"),
@@ -393,20 +381,7 @@ impl State {
             "mobile_phone_verified": false,
             "is_lightning_login_user": false,
             "status": {"created_date": null, "body": null},
-            "urls": {
-                "enterprise": format!("{instance}/services/Soap/c/{{version}}/{org}"),
-                "metadata": format!("{instance}/services/Soap/m/{{version}}/{org}"),
-                "partner": format!("{instance}/services/Soap/u/{{version}}/{org}"),
-                "rest": data(""),
-                "sobjects": data("sobjects/"),
-                "search": data("search/"),
-                "query": data("query/"),
-                "recent": data("recent/"),
-                "tooling_soap": format!("{instance}/services/Soap/T/{{version}}/{org}"),
-                "tooling_rest": data("tooling/"),
-                "profile": format!("{instance}/{user_id}"),
-                "custom_domain": instance,
-            },
+            "urls": identity_urls(&instance, org, &user_id),
             "active": u.active,
             "user_type": "STANDARD",
             "language": "en_US",
@@ -434,4 +409,24 @@ impl State {
             username: username.to_owned(),
         }
     }
+}
+
+/// The `urls` of the userinfo and identity documents: the org's endpoints, `{version}` left
+/// for the client to fill in.
+fn identity_urls(instance: &str, org: &str, user_id: &str) -> serde_json::Value {
+    let data = |r: &str| format!("{instance}/services/data/v{{version}}/{r}");
+    json!({
+        "enterprise": format!("{instance}/services/Soap/c/{{version}}/{org}"),
+        "metadata": format!("{instance}/services/Soap/m/{{version}}/{org}"),
+        "partner": format!("{instance}/services/Soap/u/{{version}}/{org}"),
+        "rest": data(""),
+        "sobjects": data("sobjects/"),
+        "search": data("search/"),
+        "query": data("query/"),
+        "recent": data("recent/"),
+        "tooling_soap": format!("{instance}/services/Soap/T/{{version}}/{org}"),
+        "tooling_rest": data("tooling/"),
+        "profile": format!("{instance}/{user_id}"),
+        "custom_domain": instance,
+    })
 }
